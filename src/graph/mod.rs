@@ -1,0 +1,273 @@
+//! The revision graph: revisions as nodes, `down_revision` and `depends_on` as edges (kept
+//! distinct), with heads, bases, branch points, merge points, missing parents, duplicate ids and
+//! cycles computed once.
+//!
+//! Semantics follow Alembic's `RevisionMap`: a head is a revision that no other revision names
+//! as a `down_revision` (a `depends_on` does not stop a revision from being a head, as
+//! `alembic heads` without `--resolve-dependencies` shows); a base has no `down_revision`.
+//!
+//! Invariant: no I/O, and never a panic on bad input. A duplicate id keeps its first file as the
+//! node and records the others; a missing parent is recorded, not turned into a node.
+
+use std::collections::{HashMap, HashSet};
+
+use petgraph::Direction;
+use petgraph::algo::tarjan_scc;
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::EdgeRef;
+
+use crate::alembic::Revision;
+
+/// Why one revision points at another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EdgeKind {
+    /// `down_revision`: the child follows the parent in the version history.
+    Down,
+    /// `depends_on`: the child needs the parent applied first, on another branch.
+    DependsOn,
+}
+
+/// A reference to a revision no file defines.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MissingRef {
+    /// Index into the revisions slice of the revision holding the reference.
+    pub child: usize,
+    pub missing: String,
+    pub kind: EdgeKind,
+}
+
+/// The revision graph over a slice of revisions; node weights are indices into that slice.
+#[derive(Debug)]
+pub struct RevisionGraph {
+    /// Edges point from parent to child (from older to newer), as history flows.
+    pub dag: DiGraph<usize, EdgeKind>,
+    node_of: Vec<Option<NodeIndex>>,
+    by_id: HashMap<String, NodeIndex>,
+    /// Revision ids defined by more than one file, each with every defining revision's index
+    /// (the first is the one in the graph).
+    pub duplicates: Vec<(String, Vec<usize>)>,
+    pub missing: Vec<MissingRef>,
+    /// Each cycle's revisions (indices into the slice), as strongly connected components.
+    pub cycles: Vec<Vec<usize>>,
+    /// Revisions that no other revision names as `down_revision`, in file order.
+    pub heads: Vec<usize>,
+    /// Revisions without a `down_revision`, in file order.
+    pub bases: Vec<usize>,
+}
+
+impl RevisionGraph {
+    pub fn build(revisions: &[Revision]) -> Self {
+        let mut dag = DiGraph::with_capacity(revisions.len(), revisions.len());
+        let mut node_of = vec![None; revisions.len()];
+        let mut by_id: HashMap<String, NodeIndex> = HashMap::with_capacity(revisions.len());
+        let mut dup_map: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, rev) in revisions.iter().enumerate() {
+            match by_id.get(&rev.id) {
+                Some(&first) => dup_map
+                    .entry(rev.id.as_str())
+                    .or_insert_with(|| vec![dag[first]])
+                    .push(i),
+                None => {
+                    let n = dag.add_node(i);
+                    node_of[i] = Some(n);
+                    by_id.insert(rev.id.clone(), n);
+                }
+            }
+        }
+        let mut duplicates: Vec<(String, Vec<usize>)> = dup_map
+            .into_iter()
+            .map(|(id, v)| (id.to_owned(), v))
+            .collect();
+        duplicates.sort_by_key(|(_, v)| v[0]);
+
+        let mut missing = Vec::new();
+        for (i, rev) in revisions.iter().enumerate() {
+            let Some(child) = node_of[i] else { continue };
+            let refs = rev
+                .down_revisions
+                .iter()
+                .map(|p| (p, EdgeKind::Down))
+                .chain(rev.depends_on.iter().map(|p| (p, EdgeKind::DependsOn)));
+            let mut seen = HashSet::new();
+            for (parent, kind) in refs {
+                if !seen.insert((parent.as_str(), kind)) {
+                    continue;
+                }
+                // Alembic lets `depends_on` name a branch label as well as a revision.
+                let target = by_id.get(parent).copied().or_else(|| {
+                    (kind == EdgeKind::DependsOn)
+                        .then(|| label_tip(revisions, &by_id, parent))
+                        .flatten()
+                });
+                match target {
+                    Some(p) => {
+                        dag.add_edge(p, child, kind);
+                    }
+                    None => missing.push(MissingRef {
+                        child: i,
+                        missing: parent.clone(),
+                        kind,
+                    }),
+                }
+            }
+        }
+
+        let cycles: Vec<Vec<usize>> = tarjan_scc(&dag)
+            .into_iter()
+            .filter(|scc| scc.len() > 1 || scc.iter().any(|&n| dag.contains_edge(n, n)))
+            .map(|scc| {
+                let mut v: Vec<usize> = scc.into_iter().map(|n| dag[n]).collect();
+                v.sort_unstable();
+                v
+            })
+            .collect();
+
+        let mut heads = Vec::new();
+        let mut bases = Vec::new();
+        for (i, rev) in revisions.iter().enumerate() {
+            let Some(n) = node_of[i] else { continue };
+            let has_down_child = dag
+                .edges_directed(n, Direction::Outgoing)
+                .any(|e| *e.weight() == EdgeKind::Down);
+            if !has_down_child {
+                heads.push(i);
+            }
+            if rev.down_revisions.is_empty() {
+                bases.push(i);
+            }
+        }
+
+        RevisionGraph {
+            dag,
+            node_of,
+            by_id,
+            duplicates,
+            missing,
+            cycles,
+            heads,
+            bases,
+        }
+    }
+
+    /// The index of the revision with this id (the first file, for a duplicate).
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).map(|&n| self.dag[n])
+    }
+
+    /// The revisions naming `index` as their `down_revision` (or, with `EdgeKind::DependsOn`,
+    /// in `depends_on`).
+    pub fn children(&self, index: usize, kind: EdgeKind) -> Vec<usize> {
+        self.neighbors(index, kind, Direction::Outgoing)
+    }
+
+    /// The revisions that `index` names in `down_revision` (or `depends_on`) and that exist.
+    pub fn parents(&self, index: usize, kind: EdgeKind) -> Vec<usize> {
+        self.neighbors(index, kind, Direction::Incoming)
+    }
+
+    fn neighbors(&self, index: usize, kind: EdgeKind, dir: Direction) -> Vec<usize> {
+        let Some(n) = self.node_of.get(index).copied().flatten() else {
+            return Vec::new();
+        };
+        let mut v: Vec<usize> = self
+            .dag
+            .edges_directed(n, dir)
+            .filter(|e| *e.weight() == kind)
+            .map(|e| {
+                let other = if dir == Direction::Outgoing {
+                    e.target()
+                } else {
+                    e.source()
+                };
+                self.dag[other]
+            })
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Every ancestor of `index` through both kinds of edge, `index` included.
+    pub fn ancestors(&self, index: usize) -> HashSet<usize> {
+        let mut seen = HashSet::new();
+        let Some(start) = self.node_of.get(index).copied().flatten() else {
+            return seen;
+        };
+        let mut stack = vec![start];
+        while let Some(n) = stack.pop() {
+            if seen.insert(self.dag[n]) {
+                stack.extend(self.dag.neighbors_directed(n, Direction::Incoming));
+            }
+        }
+        seen
+    }
+
+    /// The revision where the histories of two heads split: the newest common ancestor through
+    /// `down_revision` edges. `None` when they share no ancestor (two bases).
+    pub fn split_point(&self, a: usize, b: usize) -> Option<usize> {
+        let of_a = self.ancestors(a);
+        let of_b = self.ancestors(b);
+        let common: HashSet<usize> = of_a.intersection(&of_b).copied().collect();
+        // The newest common ancestor is the one that is no other common ancestor's ancestor.
+        let mut newest: Vec<usize> = common
+            .iter()
+            .copied()
+            .filter(|&c| {
+                !common
+                    .iter()
+                    .any(|&o| o != c && self.ancestors(o).contains(&c))
+            })
+            .collect();
+        newest.sort_unstable();
+        newest.into_iter().next()
+    }
+
+    /// Revisions in an order where every parent comes before its children; revisions on a
+    /// cycle come last, in file order. Ties are broken by file order, so the order is stable.
+    pub fn topological_order(&self) -> Vec<usize> {
+        let n = self.dag.node_count();
+        let mut indegree: Vec<usize> = self
+            .dag
+            .node_indices()
+            .map(|x| self.dag.edges_directed(x, Direction::Incoming).count())
+            .collect();
+        let mut ready: std::collections::BinaryHeap<std::cmp::Reverse<(usize, NodeIndex)>> = self
+            .dag
+            .node_indices()
+            .filter(|&x| indegree[x.index()] == 0)
+            .map(|x| std::cmp::Reverse((self.dag[x], x)))
+            .collect();
+        let mut order = Vec::with_capacity(n);
+        let mut placed = vec![false; n];
+        while let Some(std::cmp::Reverse((rev, x))) = ready.pop() {
+            order.push(rev);
+            placed[x.index()] = true;
+            for child in self.dag.neighbors_directed(x, Direction::Outgoing) {
+                indegree[child.index()] -= 1;
+                if indegree[child.index()] == 0 {
+                    ready.push(std::cmp::Reverse((self.dag[child], child)));
+                }
+            }
+        }
+        let mut rest: Vec<usize> = self
+            .dag
+            .node_indices()
+            .filter(|x| !placed[x.index()])
+            .map(|x| self.dag[x])
+            .collect();
+        rest.sort_unstable();
+        order.extend(rest);
+        order
+    }
+}
+
+/// The revision a branch label resolves to for `depends_on`: the one carrying the label.
+fn label_tip(
+    revisions: &[Revision],
+    by_id: &HashMap<String, NodeIndex>,
+    label: &str,
+) -> Option<NodeIndex> {
+    revisions
+        .iter()
+        .find(|r| r.branch_labels.iter().any(|l| l == label))
+        .and_then(|r| by_id.get(&r.id).copied())
+}

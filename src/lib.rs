@@ -1,0 +1,14 @@
+//! driftlint keeps Alembic migrations, a YAML expectations file and a live PostgreSQL database in
+//! agreement. See `ARCHITECTURE.md` for the module map; dependencies point downward:
+//! `cli` → `report` → `rules` → (`alembic`, `graph`, `schema`, `expect`, `live`, `fix`) → `source`.
+
+pub mod alembic;
+pub mod cli;
+pub mod expect;
+pub mod fix;
+pub mod graph;
+pub mod live;
+pub mod report;
+pub mod rules;
+pub mod schema;
+pub mod source;

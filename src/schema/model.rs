@@ -1,0 +1,163 @@
+//! The schema model: what a database looks like, whether computed by replaying migrations or
+//! read from a live server. Tables are keyed by `(schema, name)` with the schema always filled in
+//! (the replay puts unqualified tables in `public`).
+
+use std::collections::BTreeMap;
+
+use super::types::PgType;
+use crate::source::Span;
+
+/// Where a piece of the model came from: the revision and the operation that set it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    pub revision: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdentityKind {
+    Always,
+    ByDefault,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Column {
+    pub name: String,
+    pub ty: PgType,
+    pub nullable: bool,
+    /// The default expression as PostgreSQL shows it (`nextval('users_id_seq'::regclass)` for a
+    /// serial column).
+    pub default: Option<String>,
+    pub identity: Option<IdentityKind>,
+    /// The sequence that feeds this column (serial or identity), as `(schema, name)`.
+    pub sequence: Option<(String, String)>,
+    /// The operation that created the column (replay only).
+    pub created_by: Option<Origin>,
+    /// The last operation that set its type (replay only).
+    pub type_set_by: Option<Origin>,
+    /// The last operation that set its nullability (replay only).
+    pub nullable_set_by: Option<Origin>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrimaryKey {
+    pub name: String,
+    pub columns: Vec<String>,
+    pub set_by: Option<Origin>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UniqueConstraint {
+    pub name: String,
+    pub columns: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ForeignKey {
+    pub name: String,
+    pub columns: Vec<String>,
+    pub ref_schema: String,
+    pub ref_table: String,
+    pub ref_columns: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckConstraint {
+    pub name: String,
+    pub sql: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Index {
+    pub name: String,
+    pub columns: Vec<String>,
+    pub unique: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Table {
+    pub schema: String,
+    pub name: String,
+    /// In the order they were added (the replay) or by `attnum` (live).
+    pub columns: Vec<Column>,
+    pub primary_key: Option<PrimaryKey>,
+    pub uniques: Vec<UniqueConstraint>,
+    pub foreign_keys: Vec<ForeignKey>,
+    pub checks: Vec<CheckConstraint>,
+    pub indexes: Vec<Index>,
+    pub created_by: Option<Origin>,
+}
+
+impl Table {
+    pub fn new(schema: &str, name: &str) -> Self {
+        Table {
+            schema: schema.to_owned(),
+            name: name.to_owned(),
+            columns: Vec::new(),
+            primary_key: None,
+            uniques: Vec::new(),
+            foreign_keys: Vec::new(),
+            checks: Vec::new(),
+            indexes: Vec::new(),
+            created_by: None,
+        }
+    }
+
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    pub fn column_mut(&mut self, name: &str) -> Option<&mut Column> {
+        self.columns.iter_mut().find(|c| c.name == name)
+    }
+}
+
+/// A sequence's definition and, live, its state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sequence {
+    pub schema: String,
+    pub name: String,
+    pub data_type: PgType,
+    pub start: i64,
+    pub increment: i64,
+    /// The column that owns it (`OWNED BY`, serial or identity), as `(schema, table, column)`.
+    pub owned_by: Option<(String, String, String)>,
+    /// `last_value` and `is_called` as read from the live sequence; `None` in the replay.
+    pub state: Option<SequenceState>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SequenceState {
+    pub last_value: i64,
+    pub is_called: bool,
+}
+
+impl SequenceState {
+    /// The value the next `nextval()` returns.
+    pub fn next_value(&self, increment: i64) -> i64 {
+        if self.is_called {
+            self.last_value.saturating_add(increment)
+        } else {
+            self.last_value
+        }
+    }
+}
+
+/// A whole database (or the part of it the migrations describe).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Schema {
+    pub tables: BTreeMap<(String, String), Table>,
+    pub sequences: BTreeMap<(String, String), Sequence>,
+    /// Named enum types and their labels.
+    pub enums: BTreeMap<(String, String), Vec<String>>,
+}
+
+impl Schema {
+    pub fn table(&self, schema: &str, name: &str) -> Option<&Table> {
+        self.tables.get(&(schema.to_owned(), name.to_owned()))
+    }
+
+    pub fn table_mut(&mut self, schema: &str, name: &str) -> Option<&mut Table> {
+        self.tables.get_mut(&(schema.to_owned(), name.to_owned()))
+    }
+}

@@ -1,0 +1,131 @@
+//! The files that findings point into (revision files, expectation files), kept in one table so
+//! that a finding carries a small `Span` instead of a copy of its file. Line and column numbers
+//! are computed only when a report needs them.
+
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// An index into [`Sources`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileId(pub u32);
+
+/// A byte range in one source file.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Span {
+    pub file: FileId,
+    pub range: Range<u32>,
+}
+
+impl Span {
+    pub fn new(file: FileId, range: Range<u32>) -> Self {
+        Span { file, range }
+    }
+}
+
+/// One file as read from disk.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// The path as given or found (used to read the file).
+    pub path: PathBuf,
+    /// The path shown to users: relative to the working directory where possible, `/`-separated.
+    pub display: String,
+    /// The decoded text (BOM removed, line endings untouched so that offsets stay true).
+    pub text: Arc<str>,
+}
+
+/// A 1-based line and column; the column counts characters, not bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LineCol {
+    pub line: usize,
+    pub column: usize,
+}
+
+#[derive(Debug, Default)]
+pub struct Sources {
+    files: Vec<SourceFile>,
+}
+
+impl Sources {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, path: PathBuf, text: Arc<str>) -> FileId {
+        let display = display_path(&path);
+        let id = FileId(u32::try_from(self.files.len()).expect("fewer than 2^32 source files"));
+        self.files.push(SourceFile {
+            path,
+            display,
+            text,
+        });
+        id
+    }
+
+    pub fn get(&self, id: FileId) -> &SourceFile {
+        &self.files[id.0 as usize]
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (FileId(i as u32), f))
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// The line and column where `offset` falls in `file`.
+    pub fn line_col(&self, file: FileId, offset: u32) -> LineCol {
+        line_col(&self.get(file).text, offset as usize)
+    }
+}
+
+/// The 1-based line and character column of byte `offset` in `text`.
+pub fn line_col(text: &str, offset: usize) -> LineCol {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = text[line_start..offset].chars().count() + 1;
+    LineCol { line, column }
+}
+
+/// `path` relative to the working directory when it lies below it, with `/` separators.
+pub fn display_path(path: &std::path::Path) -> String {
+    let cwd = std::env::current_dir().ok();
+    let shown = cwd
+        .as_deref()
+        .and_then(|cwd| path.strip_prefix(cwd).ok())
+        .unwrap_or(path);
+    let shown = shown.strip_prefix(".").unwrap_or(shown);
+    shown
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_characters() {
+        let text = "ab\nçd\r\nef";
+        assert_eq!(line_col(text, 0), LineCol { line: 1, column: 1 });
+        assert_eq!(line_col(text, 3), LineCol { line: 2, column: 1 });
+        // 'ç' is two bytes; 'd' is the second character of line 2.
+        assert_eq!(line_col(text, 5), LineCol { line: 2, column: 2 });
+        assert_eq!(line_col(text, 8), LineCol { line: 3, column: 1 });
+    }
+}
