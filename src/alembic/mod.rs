@@ -31,3 +31,5 @@ pub struct Revision {
     /// The operations of `upgrade()`, in order, as far as they could be modelled.
     pub upgrade: Vec<OpAt>,
 }
+
+pub mod lower;

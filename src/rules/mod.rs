@@ -199,6 +199,10 @@ pub struct Context<'a> {
     pub flavor: Flavor,
     /// Findings made while reading the input, handed to the rule that owns them.
     pub input_findings: &'a [Finding],
+    /// The expectations, when a file was found or given.
+    pub expectations: Option<&'a crate::expect::Expectations>,
+    /// The schema the migrations produce at their heads (the replay), when it was computed.
+    pub head_schema: Option<&'a crate::schema::model::Schema>,
 }
 
 type CheckFn = fn(&Context<'_>, &mut Vec<Finding>);
