@@ -245,6 +245,13 @@ struct Effect<'a> {
     in_comprehension: bool,
 }
 
+/// How an unmodelled call is named: its callee as written, or a helper function's name.
+#[derive(Clone, Copy)]
+enum Label<'s> {
+    Source(TextRange),
+    Helper(&'s str),
+}
+
 /// Why an operation cannot be modelled, and the tables it touches where those are known.
 #[derive(Debug)]
 struct Why {
@@ -825,19 +832,23 @@ impl<'a> Lowerer<'a> {
             // `batch_op.f("name")`, like `op.f`, marks a name as final: it is the name.
             if method == "f"
                 && let Expr::Name(name) = &*attr.value
-                    && let Some(Bound::Batch(_)) = self.lookup(name.id.as_str(), at.frame) {
-                        return self.value(first()?);
-                    }
+                && let Some(Bound::Batch(_)) = self.lookup(name.id.as_str(), at.frame)
+            {
+                return self.value(first()?);
+            }
             // `sa.text(...).bindparams(...)` is still the same SQL.
             if matches!(method, "bindparams" | "execution_options" | "columns")
-                && let Some(Value::Sql(sql)) = self.value(receiver) {
-                    return Some(Value::Sql(sql));
-                }
+                && let Some(Value::Sql(sql)) = self.value(receiver)
+            {
+                return Some(Value::Sql(sql));
+            }
         }
         if let Expr::Name(name) = &*call.func
-            && name.id.as_str() == "str" && self.lookup("str", at.frame).is_none() {
-                return Some(Value::Str(self.value(first()?)?.to_text()?));
-            }
+            && name.id.as_str() == "str"
+            && self.lookup("str", at.frame).is_none()
+        {
+            return Some(Value::Str(self.value(first()?)?.to_text()?));
+        }
         let path = self.path(at.child(&call.func))?;
         match classify(&path) {
             Sym::Op("f") => self.value(first()?),
@@ -1165,7 +1176,7 @@ impl<'a> Lowerer<'a> {
                     "inside a while loop (`while {}`)",
                     self.snippet(s.test.range())
                 );
-                
+
                 self.with_uncertainty(reason, |this| {
                     let body = this.lower_body(&s.body, frame);
                     let orelse = this.lower_body(&s.orelse, frame);
@@ -1385,9 +1396,10 @@ impl<'a> Lowerer<'a> {
             let method = attr.attr.as_str();
             let receiver = func.child(&attr.value);
             if let Expr::Name(name) = &*attr.value
-                && let Some(Bound::Batch(table)) = self.lookup(name.id.as_str(), frame) {
-                    return CallKind::Batch(table.clone(), method);
-                }
+                && let Some(Bound::Batch(table)) = self.lookup(name.id.as_str(), frame)
+            {
+                return CallKind::Batch(table.clone(), method);
+            }
             if matches!(method, "execute" | "exec_driver_sql") && self.is_bind(receiver) {
                 return CallKind::BindExecute;
             }
@@ -1402,87 +1414,100 @@ impl<'a> Lowerer<'a> {
             }
         }
         if let Expr::Name(name) = &*call.func
-            && let Some(Bound::Function(def, def_frame)) = self.lookup(name.id.as_str(), frame) {
-                return CallKind::Helper(def, *def_frame);
-            }
+            && let Some(Bound::Function(def, def_frame)) = self.lookup(name.id.as_str(), frame)
+        {
+            return CallKind::Helper(def, *def_frame);
+        }
         if let Expr::Subscript(sub) = &*call.func
             && let Expr::Call(inner) = &*sub.value
-                && let Expr::Name(n) = &*inner.func
-                    && matches!(n.id.as_str(), "globals" | "locals") {
-                        return CallKind::Dynamic;
-                    }
-        let Some(path) = self.path(func) else {
-            return CallKind::Pure;
-        };
-        match classify(&path) {
-            Sym::Op(method) if !method.is_empty() && !method.contains('.') => {
+            && let Expr::Name(n) = &*inner.func
+            && matches!(n.id.as_str(), "globals" | "locals")
+        {
+            return CallKind::Dynamic;
+        }
+        let path = self.path(func);
+        match path.as_deref().map(classify) {
+            Some(Sym::Op(method)) if !method.is_empty() && !method.contains('.') => {
                 if PURE_OP_METHODS.contains(&method) {
                     CallKind::Pure
                 } else {
                     CallKind::Op(method.to_owned())
                 }
             }
-            Sym::Context("execute") => CallKind::Op("execute".to_owned()),
-            Sym::Other if self.hands_over_alembic(call, frame) => CallKind::External(path),
+            Some(Sym::Context("execute")) => CallKind::Op("execute".to_owned()),
+            // Code outside SQLAlchemy and Alembic that is handed `op` or a batch handle (a
+            // function from another module, a method of a local object) may run operations the
+            // replay cannot see. Code handed only a connection usually moves data, and is left
+            // alone like other data fixes.
+            Some(Sym::Other) | None if self.hands_over_operations(call, frame) => {
+                CallKind::External(path.unwrap_or_else(|| self.snippet(call.func.range())))
+            }
             _ => CallKind::Pure,
         }
     }
 
-    /// Whether a call passes `op`, a batch handle or a connection along.
-    fn hands_over_alembic(&self, call: &'a ExprCall, frame: usize) -> bool {
+    /// Whether a call passes `op` or a batch handle along.
+    fn hands_over_operations(&self, call: &'a ExprCall, frame: usize) -> bool {
         let args = &call.arguments;
         args.args
             .iter()
             .chain(args.keywords.iter().map(|k| &k.value))
             .any(|arg| {
                 let at = At { expr: arg, frame };
-                self.is_bind(at)
-                    || self.sym_is(at, |s| s == Sym::Op(""))
-                    || matches!(arg, Expr::Name(n) if matches!(self.lookup(n.id.as_str(), frame), Some(Bound::Batch(_))))
+                self.sym_is(at, |s| s == Sym::Op(""))
+                    || matches!(arg, Expr::Name(n)
+                        if matches!(self.lookup(n.id.as_str(), frame), Some(Bound::Batch(_))))
             })
     }
 
     fn run_call(&mut self, effect: Effect<'a>, frame: usize) {
         let call = effect.call;
-        let label = self.snippet(call.func.range());
+        let label = Label::Source(call.func.range());
         let range = call.range();
         match effect.kind {
             CallKind::Op(method) => {
                 let result = self.lower_operation(&method, call, frame, None);
-                self.emit(range, &label, result);
+                self.emit(range, label, result);
             }
             CallKind::Batch(table, method) => {
                 let result = self.lower_operation(method, call, frame, Some(&table));
-                self.emit(range, &label, result);
+                self.emit(range, label, result);
             }
             CallKind::BindExecute => {
                 let result = match call.arguments.args.first() {
                     Some(sql) => self.lower_execute(At { expr: sql, frame }),
                     None => Err(Why::new("without SQL")),
                 };
-                self.emit(range, &label, result);
+                self.emit(range, label, result);
             }
             CallKind::ObjectDdl(receiver, method) => {
                 let result = self.lower_object_ddl(receiver, method);
-                self.emit(range, &label, result);
+                self.emit(range, label, result);
             }
             CallKind::Helper(def, def_frame) => self.follow_helper(call, frame, def, def_frame),
             CallKind::External(path) => {
                 let why = Why::new(format!(
-                    "is a function from another module ({path}) that is handed Alembic's operations; it is not followed"
+                    "is handed Alembic's operations, but its code ({path}) is not in the revision file; it is not followed"
                 ));
-                self.emit(range, &label, Err(why));
+                self.emit(range, label, Err(why));
             }
             CallKind::Dynamic => {
                 let why = Why::new("calls a function chosen at run time; it is not followed");
-                self.emit(range, &label, Err(why));
+                self.emit(range, label, Err(why));
             }
             CallKind::Pure => {}
         }
     }
 
+    fn label_text(&self, label: Label<'_>) -> String {
+        match label {
+            Label::Source(range) => self.snippet(range),
+            Label::Helper(name) => format!("{name}()"),
+        }
+    }
+
     /// Records the outcome of one call.
-    fn emit(&mut self, range: TextRange, label: &str, result: Result<Vec<Op>, Why>) {
+    fn emit(&mut self, range: TextRange, label: Label<'_>, result: Result<Vec<Op>, Why>) {
         let span = self.span(range);
         if let Some(reason) = &self.uncertain {
             let tables = match &result {
@@ -1502,7 +1527,7 @@ impl<'a> Lowerer<'a> {
                 Err(why) => why.tables.clone(),
             };
             let op = Op::Unmodeled {
-                what: format!("{label} {reason}"),
+                what: format!("{} {reason}", self.label_text(label)),
                 tables,
             };
             self.out.push(OpAt {
@@ -1524,7 +1549,7 @@ impl<'a> Lowerer<'a> {
             }
             Err(why) => self.out.push(OpAt {
                 op: Op::Unmodeled {
-                    what: format!("{label} {}", why.what),
+                    what: format!("{} {}", self.label_text(label), why.what),
                     tables: why.tables,
                 },
                 span,
@@ -1540,13 +1565,13 @@ impl<'a> Lowerer<'a> {
         def: &'a StmtFunctionDef,
         def_frame: usize,
     ) {
-        let label = format!("{}()", def.name.as_str());
+        let label = Label::Helper(def.name.as_str());
         if self.following.iter().any(|f| std::ptr::eq(*f, def))
             || self.following.len() as u32 >= MAX_DEPTH
         {
             if self.contains_effects(&def.body, def_frame) {
                 let why = Why::new("calls itself; the recursion is not followed");
-                self.emit(call.range(), &label, Err(why));
+                self.emit(call.range(), label, Err(why));
             }
             return;
         }
@@ -1565,7 +1590,7 @@ impl<'a> Lowerer<'a> {
             }
             Err(reason) => {
                 if self.contains_effects(&def.body, def_frame) {
-                    self.emit(call.range(), &label, Err(Why::new(reason)));
+                    self.emit(call.range(), label, Err(Why::new(reason)));
                 }
             }
         }
@@ -1719,9 +1744,10 @@ impl<'a> Lowerer<'a> {
         let keyword = |name: &str| args.find_keyword(name).map(|k| at(&k.value));
         if (args.args.iter().any(|a| matches!(a, Expr::Starred(_)))
             || args.keywords.iter().any(|k| k.arg.is_none()))
-            && method != "create_table" {
-                return Err(Why::new("with *args or **kwargs computed at run time"));
-            }
+            && method != "create_table"
+        {
+            return Err(Why::new("with *args or **kwargs computed at run time"));
+        }
         match method {
             "create_table" => {
                 let target = self.target(call, frame, None, "table_name", 0, "schema")?;
@@ -2394,30 +2420,31 @@ impl<'a> Lowerer<'a> {
     fn lower_object_ddl(&self, receiver: At<'a>, method: &str) -> Result<Vec<Op>, Why> {
         let object = self.deref(receiver);
         if let Expr::Call(call) = object.expr
-            && self.sym_is(object.child(&call.func), |s| s == Sym::Sa("Sequence")) {
-                let name = self.sequence_name(object, call)?;
-                if method == "drop" {
-                    return Ok(vec![Op::DropSequence { name }]);
-                }
-                let int = |keyword: &str| match call.arguments.find_keyword(keyword) {
-                    None => Some(None),
-                    Some(k) => match self.value(object.child(&k.value)) {
-                        Some(Value::Int(n)) => Some(Some(n)),
-                        Some(Value::None) => Some(None),
-                        _ => None,
-                    },
-                };
-                let (Some(start), Some(increment)) = (int("start"), int("increment")) else {
-                    return Err(Why::new(
-                        "with a sequence start or increment computed at run time",
-                    ));
-                };
-                return Ok(vec![Op::CreateSequence {
-                    name,
-                    start,
-                    increment,
-                }]);
+            && self.sym_is(object.child(&call.func), |s| s == Sym::Sa("Sequence"))
+        {
+            let name = self.sequence_name(object, call)?;
+            if method == "drop" {
+                return Ok(vec![Op::DropSequence { name }]);
             }
+            let int = |keyword: &str| match call.arguments.find_keyword(keyword) {
+                None => Some(None),
+                Some(k) => match self.value(object.child(&k.value)) {
+                    Some(Value::Int(n)) => Some(Some(n)),
+                    Some(Value::None) => Some(None),
+                    _ => None,
+                },
+            };
+            let (Some(start), Some(increment)) = (int("start"), int("increment")) else {
+                return Err(Why::new(
+                    "with a sequence start or increment computed at run time",
+                ));
+            };
+            return Ok(vec![Op::CreateSequence {
+                name,
+                start,
+                increment,
+            }]);
+        }
         let sa_type = self
             .sa_type(object)
             .map_err(|_| Why::new("on an object the replay cannot follow"))?;
@@ -2558,10 +2585,11 @@ impl<'a> Lowerer<'a> {
         for (index, arg) in args.args.iter().enumerate() {
             let arg_at = at.child(arg);
             if index == 0
-                && let Some(Value::Str(s)) = self.value(arg_at) {
-                    name = Some(s);
-                    continue;
-                }
+                && let Some(Value::Str(s)) = self.value(arg_at)
+            {
+                name = Some(s);
+                continue;
+            }
             let inner = self.deref(arg_at);
             let sym = match inner.expr {
                 Expr::Call(c) => self.path(inner.child(&c.func)),
@@ -2845,12 +2873,13 @@ impl<'a> Lowerer<'a> {
         }
         let target = self.deref(at);
         if let Expr::Name(name) = target.expr
-            && let Some(Bound::Class(class)) = self.lookup(name.id.as_str(), target.frame) {
-                return match enum_member_names(class) {
-                    Some(names) => TypeArg::EnumClass(names),
-                    None => TypeArg::Unknown(self.snippet(at.expr.range())),
-                };
-            }
+            && let Some(Bound::Class(class)) = self.lookup(name.id.as_str(), target.frame)
+        {
+            return match enum_member_names(class) {
+                Some(names) => TypeArg::EnumClass(names),
+                None => TypeArg::Unknown(self.snippet(at.expr.range())),
+            };
+        }
         match self.sa_type(at) {
             Ok(t) => TypeArg::Type(Box::new(t)),
             Err(_) => TypeArg::Unknown(self.snippet(at.expr.range())),
@@ -4410,7 +4439,7 @@ def upgrade(engine_name=""):
                     vec![]
                 ),
                 (
-                    "add_audit is a function from another module (myapp.migrations.add_audit) that is handed Alembic's operations; it is not followed".to_owned(),
+                    "add_audit is handed Alembic's operations, but its code (myapp.migrations.add_audit) is not in the revision file; it is not followed".to_owned(),
                     vec![]
                 ),
                 (
@@ -4421,6 +4450,38 @@ def upgrade(engine_name=""):
         );
         // The first level of the recursive helper is followed.
         assert!(ops.contains(&Op::DropTable { table: t("t") }));
+    }
+
+    #[test]
+    fn code_handed_op_is_said_but_code_handed_a_connection_is_data() {
+        let ops = lower(&format!(
+            r#"{HEADER}from myapp.data import backfill
+
+class Migrator:
+    def apply(self, op):
+        op.drop_table("x")
+
+def upgrade():
+    backfill(op.get_bind())
+    migrator = Migrator()
+    migrator.apply(op)
+    with op.batch_alter_table("t") as batch_op:
+        tweak(batch_op)
+"#
+        ));
+        assert_eq!(
+            unmodeled(&ops),
+            vec![
+                (
+                    "migrator.apply is handed Alembic's operations, but its code (migrator.apply) is not in the revision file; it is not followed".to_owned(),
+                    vec![]
+                ),
+                (
+                    "tweak is handed Alembic's operations, but its code (tweak) is not in the revision file; it is not followed".to_owned(),
+                    vec![]
+                ),
+            ]
+        );
     }
 
     #[test]

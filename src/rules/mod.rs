@@ -18,6 +18,7 @@ mod missing_parent;
 mod multiple_bases;
 mod multiple_heads;
 mod revision_cycle;
+mod unmodeled_operation;
 pub mod unparsable_migration;
 
 /// How serious a finding is. Ordered: `Info < Warning < Error`.
@@ -252,6 +253,8 @@ registry! {
         "more than one root revision outside named branches";
     UnparsableMigration, "unparsable-migration", Error, unparsable_migration,
         "a revision file that is not valid Python or defines no revision";
+    UnmodeledOperation, "unmodeled-operation", Info, unmodeled_operation,
+        "an operation in upgrade() the replay cannot model";
 }
 
 impl Rule {
