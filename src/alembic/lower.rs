@@ -57,9 +57,11 @@ pub fn lower_function(module: &ModModule, text: &str, file: FileId, name: &str) 
     lowerer.out
 }
 
-/// How deep name lookups and helper calls may nest before the lowering gives up on them; it
-/// protects against self-referencing assignments and recursion.
-const MAX_DEPTH: u32 = 24;
+/// How deep name lookups may nest before the lowering gives up on them; it protects against
+/// self-referencing assignments and keeps evaluation cheap on odd input.
+const MAX_DEPTH: u32 = 12;
+/// How deep helper functions are followed into one another.
+const MAX_HELPER_DEPTH: usize = 16;
 /// The most iterations of a literal `for` loop that are unrolled.
 const MAX_UNROLL: usize = 1000;
 
@@ -1252,10 +1254,28 @@ impl<'a> Lowerer<'a> {
             Some(Value::Seq(items)) if items.len() <= MAX_UNROLL => Some(items),
             _ => None,
         };
-        match items {
-            Some(items) if !has_loop_jump(&stmt.body) => {
+        // A literal list of expressions that are not constants (`[sa.Column(...), ...]`) is
+        // unrolled too, each element bound as an expression.
+        let literal = self.deref(iter);
+        let elements = match literal.expr {
+            Expr::List(l) => Some(&l.elts),
+            Expr::Tuple(t) => Some(&t.elts),
+            _ => None,
+        }
+        .filter(|elts| elts.len() <= MAX_UNROLL && !elts.iter().any(Expr::is_starred_expr));
+        match (items, elements) {
+            (Some(items), _) if !has_loop_jump(&stmt.body) => {
                 for item in items {
                     self.bind_value(&stmt.target, item, frame);
+                    if self.lower_body(&stmt.body, frame) == Flow::Stop {
+                        return Flow::Stop;
+                    }
+                }
+                self.lower_body(&stmt.orelse, frame)
+            }
+            (None, Some(elements)) if !has_loop_jump(&stmt.body) => {
+                for element in elements {
+                    self.bind_target(&stmt.target, literal.child(element), frame);
                     if self.lower_body(&stmt.body, frame) == Flow::Stop {
                         return Flow::Stop;
                     }
@@ -1403,7 +1423,7 @@ impl<'a> Lowerer<'a> {
             if matches!(method, "execute" | "exec_driver_sql") && self.is_bind(receiver) {
                 return CallKind::BindExecute;
             }
-            if matches!(method, "create" | "drop") {
+            if matches!(method, "create" | "drop" | "create_all" | "drop_all") {
                 let args = &call.arguments;
                 let bind_argument = args
                     .find_argument_value("bind", 0)
@@ -1567,7 +1587,7 @@ impl<'a> Lowerer<'a> {
     ) {
         let label = Label::Helper(def.name.as_str());
         if self.following.iter().any(|f| std::ptr::eq(*f, def))
-            || self.following.len() as u32 >= MAX_DEPTH
+            || self.following.len() >= MAX_HELPER_DEPTH
         {
             if self.contains_effects(&def.body, def_frame) {
                 let why = Why::new("calls itself; the recursion is not followed");
@@ -2418,6 +2438,11 @@ impl<'a> Lowerer<'a> {
 
     /// `<enum>.create(op.get_bind())`, `<sequence>.drop(bind)` and similar.
     fn lower_object_ddl(&self, receiver: At<'a>, method: &str) -> Result<Vec<Op>, Why> {
+        if matches!(method, "create_all" | "drop_all") {
+            return Err(Why::new(
+                "creates or drops the tables of a MetaData, which the replay does not follow",
+            ));
+        }
         let object = self.deref(receiver);
         if let Expr::Call(call) = object.expr
             && self.sym_is(object.child(&call.func), |s| s == Sym::Sa("Sequence"))
@@ -2591,6 +2616,19 @@ impl<'a> Lowerer<'a> {
                 continue;
             }
             let inner = self.deref(arg_at);
+            // Without `name=`, a first argument that is not a string and names nothing from
+            // SQLAlchemy is the column's name, computed at run time (a loop variable, an f-string).
+            let names_library_object = match inner.expr {
+                Expr::Call(c) => self.path(inner.child(&c.func)),
+                _ => self.path(inner),
+            }
+            .is_some_and(|p| classify(&p) != Sym::Other);
+            if index == 0 && !names_library_object && args.find_keyword("name").is_none() {
+                return Err(format!(
+                    "a column name computed at run time (`{}`)",
+                    self.snippet(arg.range())
+                ));
+            }
             let sym = match inner.expr {
                 Expr::Call(c) => self.path(inner.child(&c.func)),
                 _ => None,
@@ -4272,6 +4310,51 @@ def upgrade():
     }
 
     #[test]
+    fn loops_over_literal_lists_of_expressions_are_unrolled() {
+        let ops = up(
+            r#"for column in [sa.Column("a", sa.Integer), sa.Column("b", sa.Text)]:
+    op.add_column("t", column)
+for table, ty in (("x", sa.Integer()), ("y", sa.Boolean())):
+    op.add_column(table, sa.Column("flag", ty))"#,
+        );
+        let added: Vec<(String, String, String)> = ops
+            .iter()
+            .map(|op| match op {
+                Op::AddColumn { table, column } => (
+                    table.name.clone(),
+                    column.name.clone(),
+                    column.ty.to_string(),
+                ),
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        let expected = [
+            ("t", "a", "integer"),
+            ("t", "b", "text"),
+            ("x", "flag", "integer"),
+            ("y", "flag", "boolean"),
+        ];
+        assert_eq!(
+            added,
+            expected.map(|(a, b, c)| (a.to_owned(), b.to_owned(), c.to_owned()))
+        );
+    }
+
+    #[test]
+    fn metadata_create_all_is_said() {
+        let ops = up(r#"meta = sa.MetaData()
+sa.Table("t", meta, sa.Column("id", sa.Integer))
+meta.create_all(op.get_bind())"#);
+        assert_eq!(
+            unmodeled(&ops),
+            vec![(
+                "meta.create_all creates or drops the tables of a MetaData, which the replay does not follow".to_owned(),
+                vec![]
+            )]
+        );
+    }
+
+    #[test]
     fn loops_over_computed_lists_while_and_comprehensions_are_unmodeled() {
         let ops = up(r#"for table in get_tables():
     op.add_column(table, sa.Column("x", sa.Integer))
@@ -4673,6 +4756,27 @@ op.create_foreign_key("fk", "t", other, ["a"], ["id"])"#);
                 ),
                 (
                     "op.create_foreign_key with a referenced table computed at run time".to_owned(),
+                    vec![t("t")]
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn column_names_computed_at_run_time_are_said() {
+        let ops = up(r#"name = pick()
+op.add_column("t", sa.Column(name, sa.Integer))
+op.add_column("t", sa.Column(f"{name}_at", sa.DateTime))"#);
+        assert_eq!(
+            unmodeled(&ops),
+            vec![
+                (
+                    "op.add_column with a column name computed at run time (`name`)".to_owned(),
+                    vec![t("t")]
+                ),
+                (
+                    "op.add_column with a column name computed at run time (`f\"{name}_at\"`)"
+                        .to_owned(),
                     vec![t("t")]
                 ),
             ]
