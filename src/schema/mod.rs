@@ -7,5 +7,5 @@
 
 pub mod model;
 pub mod ops;
-pub mod types;
 pub mod sql;
+pub mod types;
