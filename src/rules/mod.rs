@@ -278,6 +278,18 @@ registry! {
 pub use expectation_checks::check_expectations;
 pub use lint_config::apply_lint_config;
 
+/// The branch labels that apply to a revision (its own and its ancestors'), as `alembic heads`
+/// shows them.
+pub fn branch_labels_of(
+    revisions: &[Revision],
+    graph: &RevisionGraph,
+    index: usize,
+) -> std::collections::BTreeSet<String> {
+    multiple_heads::labels_of(revisions, graph, index)
+}
+
+pub(crate) use missing_parent::edit_distance;
+
 impl Rule {
     pub fn info(self) -> &'static RuleInfo {
         RULES
@@ -359,3 +371,6 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+pub(crate) mod test_support;
