@@ -34,7 +34,8 @@ use crate::schema::types::PgType;
 /// How to read the database.
 #[derive(Clone, Debug)]
 pub struct SnapshotOptions {
-    /// Connect timeout, `statement_timeout` and `lock_timeout` (`--timeout`, 5 s by default).
+    /// Connect timeout and `lock_timeout` (`--timeout`, 5 s by default); `statement_timeout` is
+    /// one second more.
     pub timeout: Duration,
     /// Alembic's version table (`version_table` in `env.py`); `alembic_version` by default.
     pub version_table: String,
@@ -123,14 +124,17 @@ impl ReadOnlySession {
     /// Connects and opens the transaction (one round trip after the handshake).
     pub async fn open(url: &DatabaseUrl, options: &SnapshotOptions) -> Result<Self, Error> {
         let client = connect(url, options.timeout).await?;
-        let timeout_ms = options.timeout.as_millis().clamp(1, i32::MAX as u128);
+        let lock_ms = options.timeout.as_millis().clamp(1, i32::MAX as u128 / 4);
+        // A statement gets one second more than a lock wait, so that waiting for a lock (a
+        // migration holding one) is reported as that rather than as a slow statement.
+        let statement_ms = lock_ms + 1000;
         // If driftlint dies in the middle, the server ends the session soon after.
-        let idle_ms = (timeout_ms * 2).max(10_000).min(i32::MAX as u128);
+        let idle_ms = (statement_ms * 2).max(10_000);
         // Only integers are formatted into this text.
         let sql = format!(
             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n\
-             SET LOCAL statement_timeout = {timeout_ms};\n\
-             SET LOCAL lock_timeout = {timeout_ms};\n\
+             SET LOCAL statement_timeout = {statement_ms};\n\
+             SET LOCAL lock_timeout = {lock_ms};\n\
              SET LOCAL idle_in_transaction_session_timeout = {idle_ms};\n\
              SELECT pg_backend_pid()::text, current_setting('server_version'), \
              current_setting('server_version_num')"
@@ -273,7 +277,8 @@ impl ReadOnlySession {
                     format_type(a.atttypid, a.atttypmod), a.attnotnull, \
                     pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, a.attgenerated::text, \
                     CASE WHEN d.oid IS NOT NULL OR a.attidentity <> '' \
-                         THEN has_column_privilege(c.oid, a.attnum, 'SELECT') END \
+                         THEN has_schema_privilege(n.oid, 'USAGE') \
+                              AND has_column_privilege(c.oid, a.attnum, 'SELECT') END \
              FROM pg_class c \
              JOIN pg_namespace n ON n.oid = c.relnamespace \
              LEFT JOIN pg_attribute a \
@@ -324,7 +329,8 @@ impl ReadOnlySession {
             "SELECT n.nspname::text, c.relname::text, format_type(s.seqtypid, NULL), \
                     s.seqstart, s.seqincrement, \
                     tn.nspname::text, t.relname::text, a.attname::text, d.deptype::text, \
-                    has_sequence_privilege(c.oid, 'SELECT') \
+                    has_schema_privilege(n.oid, 'USAGE') \
+                    AND has_sequence_privilege(c.oid, 'SELECT') \
              FROM pg_sequence s \
              JOIN pg_class c ON c.oid = s.seqrelid \
              JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -363,7 +369,8 @@ impl ReadOnlySession {
              GROUP BY n.nspname, t.typname ORDER BY 1, 2"
         );
         let version_table_sql = format!(
-            "SELECT n.nspname::text, has_table_privilege(c.oid, 'SELECT') \
+            "SELECT n.nspname::text, \
+                    has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT') \
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE c.relname = $1 AND c.relkind IN ('r', 'p') AND {USER_SCHEMAS} \
                AND ($2::text IS NULL OR n.nspname = $2::text) \
@@ -541,8 +548,9 @@ impl ReadOnlySession {
         statements: usize,
         future: impl Future<Output = T>,
     ) -> Result<T, Error> {
+        let per_statement = self.options.timeout + Duration::from_secs(1);
         let deadline =
-            self.options.timeout * (statements as u32).saturating_add(1) + Duration::from_secs(5);
+            per_statement * (statements as u32).saturating_add(1) + Duration::from_secs(5);
         tokio::time::timeout(deadline, future)
             .await
             .map_err(|_| Error::Query {
