@@ -46,32 +46,23 @@ fn finding(ctx: &Context<'_>, heads: &[usize]) -> Finding {
         } else {
             format!(" ({})", labels.into_iter().collect::<Vec<_>>().join(", "))
         };
-        format!(
-            "{}{} in {}",
-            r.id,
-            label_part,
-            ctx.sources.get(r.file).display
-        )
+        format!("{}{label_part}", r.id)
     };
     let allowed = match &ctx.allowed_heads {
-        AllowedHeads::Count(n) => format!("at most {n}"),
-        AllowedHeads::Labels(l) => format!("one per branch label in [{}]", l.join(", ")),
+        AllowedHeads::Count(1) => "only one is".to_owned(),
+        AllowedHeads::Count(n) => format!("at most {n} are"),
+        AllowedHeads::Labels(l) => format!("one per branch label in [{}] is", l.join(", ")),
     };
     let split = split_point_of(ctx.graph, heads);
     let mut message = format!(
-        "the migrations have {} heads ({}), but {} allowed: {}",
+        "the migrations have {} heads ({}), but {} allowed",
         heads.len(),
-        heads
-            .iter()
-            .map(|&h| revs[h].id.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
-        allowed,
         heads
             .iter()
             .map(|&h| describe(h))
             .collect::<Vec<_>>()
-            .join("; ")
+            .join(", "),
+        allowed,
     );
     if let Some(s) = split {
         message.push_str(&format!("; the branches split at {}", revs[s].id));
@@ -221,7 +212,16 @@ mod tests {
         ];
         let f = findings(Rule::MultipleHeads, &specs);
         assert_eq!(f.len(), 1);
-        assert!(f[0].message.contains("2 heads (x, b)"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("2 heads (x (other), b (main))"),
+            "{}",
+            f[0].message
+        );
+        assert!(
+            !f[0].message.contains("split"),
+            "no shared history: {}",
+            f[0].message
+        );
         let allowed = findings_with(
             Rule::MultipleHeads,
             &specs,
