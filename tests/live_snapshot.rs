@@ -367,6 +367,13 @@ async fn version_tables_missing_empty_elsewhere_and_with_several_heads() {
         live.versions,
         Some(vec!["aaaa0001".to_owned(), "ffff0002".to_owned()])
     );
+    // The role's own search_path decides, as it does for Alembic.
+    let meta_first = format!("{}?options=-c%20search_path%3Dmeta,public", db.url);
+    let live = read(&meta_first).await;
+    assert_eq!(
+        live.versions,
+        Some(vec!["aaaa0001".to_owned(), "ffff0002".to_owned()])
+    );
     // A custom version table name.
     db.psql(
         "CREATE TABLE public.my_versions (version_num varchar(32) PRIMARY KEY);\n\
@@ -625,4 +632,37 @@ async fn round_trips_do_not_grow_with_the_number_of_tables() {
         })));
     assert_eq!(small_live.round_trips, large_live.round_trips);
     assert_eq!(large_live.round_trips, 4);
+}
+
+#[tokio::test]
+async fn types_outside_public_are_qualified_whatever_the_search_path() {
+    let Some(db) = support::fresh_database("snapshot qualified types") else {
+        return;
+    };
+    db.psql(
+        "CREATE SCHEMA app;\n\
+         CREATE TYPE app.status AS ENUM ('new', 'done');\n\
+         CREATE TYPE public.colour AS ENUM ('red');\n\
+         CREATE TABLE app.jobs (id serial PRIMARY KEY, status app.status, colour colour, \
+                                tags app.status[]);",
+    );
+    for url in [
+        db.url.clone(),
+        format!("{}?options=-c%20search_path%3Dapp,public", db.url),
+    ] {
+        let live = read(&url).await;
+        let jobs = live.schema.table("app", "jobs").expect("app.jobs");
+        let types: Vec<String> = jobs.columns.iter().map(|c| c.ty.to_string()).collect();
+        assert_eq!(
+            types,
+            ["integer", "app.status", "colour", "app.status[]"],
+            "{url}"
+        );
+        assert_eq!(
+            live.schema
+                .enums
+                .get(&("app".to_owned(), "status".to_owned())),
+            Some(&vec!["new".to_owned(), "done".to_owned()])
+        );
+    }
 }

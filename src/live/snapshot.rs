@@ -3,7 +3,9 @@
 //!
 //! Everything happens in one `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY` transaction (one
 //! consistent snapshot of the catalogs and the data) with `statement_timeout`, `lock_timeout` and
-//! `idle_in_transaction_session_timeout` set locally, and is rolled back at the end. The queries
+//! `idle_in_transaction_session_timeout` set locally, and `search_path` pinned to `public` so
+//! that `format_type()` names types the same way whatever the role's settings; it is rolled
+//! back at the end. The queries
 //! are plain `SELECT`s of the catalogs plus, for the data, `SELECT last_value, is_called FROM
 //! <sequence>` and `SELECT max(<column>) FROM <table>`: the locks taken are `AccessShareLock`s,
 //! those of any `SELECT`. Objects the role may not read (no `SELECT` privilege) are skipped and
@@ -103,6 +105,9 @@ pub struct ReadOnlySession {
     client: Client,
     options: SnapshotOptions,
     round_trips: usize,
+    /// The role's own `search_path` (`current_schemas(false)`), before the transaction pins
+    /// it to `public`; Alembic finds its version table through it.
+    search_path: Vec<String>,
     backend_pid: i32,
     server_version: String,
 }
@@ -137,7 +142,9 @@ impl ReadOnlySession {
              SET LOCAL lock_timeout = {lock_ms};\n\
              SET LOCAL idle_in_transaction_session_timeout = {idle_ms};\n\
              SELECT pg_backend_pid()::text, current_setting('server_version'), \
-             current_setting('server_version_num')"
+             current_setting('server_version_num'), \
+             array_to_json(current_schemas(false))::text;\n\
+             SET LOCAL search_path = public"
         );
         let messages = client
             .simple_query(&sql)
@@ -156,6 +163,10 @@ impl ReadOnlySession {
             .ok_or_else(|| unexpected("opening the read-only transaction"))?;
         let server_version = row.get(1).unwrap_or_default().to_owned();
         let version_num: u32 = row.get(2).and_then(|text| text.parse().ok()).unwrap_or(0);
+        let search_path: Vec<String> = row
+            .get(3)
+            .and_then(|json| serde_json::from_str(json).ok())
+            .unwrap_or_default();
         // pg_sequence and attidentity arrived in PostgreSQL 10.
         if version_num < 100_000 {
             return Err(Error::Query {
@@ -168,6 +179,7 @@ impl ReadOnlySession {
             client,
             options: options.clone(),
             round_trips: 1,
+            search_path,
             backend_pid,
             server_version,
         })
@@ -374,14 +386,18 @@ impl ReadOnlySession {
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE c.relname = $1 AND c.relkind IN ('r', 'p') AND {USER_SCHEMAS} \
                AND ($2::text IS NULL OR n.nspname = $2::text) \
-             ORDER BY array_position(current_schemas(false), n.nspname) NULLS LAST, n.nspname"
+             ORDER BY array_position($3::text[], n.nspname::text) NULLS LAST, n.nspname"
         );
 
         let version_table = self.options.version_table.clone();
         let version_schema = self.options.version_table_schema.clone();
         let no_params: &[(&(dyn tokio_postgres::types::ToSql + Sync), Type)] = &[];
-        let version_params: &[(&(dyn tokio_postgres::types::ToSql + Sync), Type)] =
-            &[(&version_table, Type::TEXT), (&version_schema, Type::TEXT)];
+        let search_path = self.search_path.clone();
+        let version_params: &[(&(dyn tokio_postgres::types::ToSql + Sync), Type)] = &[
+            (&version_table, Type::TEXT),
+            (&version_schema, Type::TEXT),
+            (&search_path, Type::TEXT_ARRAY),
+        ];
         let statements = [
             (columns_sql.as_str(), no_params),
             (constraints_sql.as_str(), no_params),
@@ -615,13 +631,15 @@ fn get<'a, T: FromSql<'a>>(row: &'a Row, index: usize, step: &'static str) -> Re
     })
 }
 
-/// A `format_type()` text as a [`PgType`].
+/// A `format_type()` text as a [`PgType`]. The transaction pins `search_path` to `public`, so
+/// `format_type()` qualifies every user-defined type outside `public`, as the replay does.
 fn pg_type(text: &str) -> PgType {
-    PgType::simple(text)
+    // format_type() output always parses; keeping the text whole is the safe fallback.
+    PgType::parse(text).unwrap_or_else(|_| PgType::simple(text))
 }
 
-fn is_integer_type(text: &str) -> bool {
-    matches!(text, "smallint" | "integer" | "bigint")
+fn is_integer_type(ty: &PgType) -> bool {
+    ty.array_dims == 0 && matches!(ty.name.as_str(), "smallint" | "integer" | "bigint")
 }
 
 /// Assembles the model from the catalog rows.
@@ -803,7 +821,7 @@ impl SchemaBuilder {
                     column.name.clone(),
                 );
                 // max() of a text column fed by `nextval()::text` compares nothing useful.
-                if !is_integer_type(&column.ty.to_string()) {
+                if !is_integer_type(&column.ty) {
                     continue;
                 }
                 if self.column_readable.get(&key).copied().unwrap_or(false) {
