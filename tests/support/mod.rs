@@ -109,6 +109,37 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// Creates a login role with a unique name (`attributes` as in `CREATE ROLE`, e.g.
+    /// `"PASSWORD 'x'"`), dropped again with the returned guard.
+    pub fn role(&self, hint: &str, attributes: &str) -> TestRole<'_> {
+        let name = unique_name(hint);
+        psql(
+            &self.server.admin_url,
+            &format!("CREATE ROLE {} LOGIN {attributes}", quote_ident(&name)),
+        );
+        TestRole { name, db: self }
+    }
+}
+
+/// A role made for one test; on drop its privileges in the test database and the role itself
+/// are removed (best effort).
+pub struct TestRole<'db> {
+    pub name: String,
+    db: &'db TestDb,
+}
+
+impl Drop for TestRole<'_> {
+    fn drop(&mut self) {
+        let role = quote_ident(&self.name);
+        let _ = try_psql(&self.db.url, &format!("DROP OWNED BY {role}"));
+        let _ = try_psql(
+            &self.db.server.admin_url,
+            &format!("DROP ROLE IF EXISTS {role}"),
+        );
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         // Best effort: our own cluster disappears with the process anyway, and a database left
