@@ -10,6 +10,7 @@
 # (scripts/test creates it). Trees are generated once into bench/out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root="$PWD"
 SIZES="${SIZES:-1000 5000 20000}"
 RUNS="${RUNS:-15}"
 ALEMBIC_RUNS="${ALEMBIC_RUNS:-3}"
@@ -30,7 +31,7 @@ for n in $SIZES; do
   theirs="n/a"; ratio="n/a"
   if [ -x "$alembic" ]; then
     ajson="bench/out/alembic-$n.json"
-    (cd "$tree" && hyperfine --style none --warmup 1 --runs "$ALEMBIC_RUNS" -i --export-json "$PWD/../../../$ajson" "$alembic heads" >/dev/null)
+    (cd "$tree" && hyperfine --style none --warmup 1 --runs "$ALEMBIC_RUNS" -i --export-json "$root/$ajson" "$alembic heads" >/dev/null)
     theirs=$(python3 -c "import json; print(json.load(open('$ajson'))['results'][0]['median'])")
     ratio=$(python3 -c "print(f'{$theirs/$ours:.0f}x')")
     theirs=$(python3 -c "print(f'{$theirs*1000:.0f} ms')")

@@ -16,13 +16,18 @@ use clap::Parser;
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
 
 pub use args::Cli;
-use args::{CheckArgs, CheckFormat, ColorChoice, Command, ExplainArgs, GraphArgs, GraphFormat};
+use args::{
+    CheckArgs, CheckFormat, ColorChoice, Command, ExplainArgs, GraphArgs, GraphFormat, InputArgs,
+};
 
 use crate::alembic::Revision;
 use crate::alembic::{Project, discover};
+use crate::expect::{self, Expectations};
 use crate::graph::RevisionGraph;
 use crate::report;
 use crate::rules::{self, AllowedHeads, Context, Finding, RULES, Rule, Severity};
+use crate::schema::model::Schema;
+use crate::schema::replay;
 use crate::source::Sources;
 
 /// What a command reports back: an exit code, or a failure to do the job (exit 2).
@@ -134,13 +139,14 @@ fn cwd() -> Result<PathBuf, Failure> {
     std::env::current_dir().map_err(Failure::Io)
 }
 
-/// The revision files of a project, read and linked into a graph.
+/// The revision files of a project, read and linked into a graph, and the expectations.
 struct Workspace {
     sources: Sources,
     project: Project,
     revisions: Vec<Revision>,
     input_findings: Vec<Finding>,
     graph: RevisionGraph,
+    expectations: Option<Expectations>,
 }
 
 fn load_workspace(cwd: &Path, migrations: Option<&Path>) -> Result<Workspace, Failure> {
@@ -154,20 +160,36 @@ fn load_workspace(cwd: &Path, migrations: Option<&Path>) -> Result<Workspace, Fa
         revisions: loaded.revisions,
         input_findings: loaded.findings,
         graph,
+        expectations: None,
     })
 }
 
-fn context<'a>(ws: &'a Workspace) -> Context<'a> {
+/// Loads the revision files and the expectations: the file or directory given, else
+/// `expectations/` or `expectations.yaml` in the working directory, else none.
+fn load_workspace_with_expectations(cwd: &Path, input: &InputArgs) -> Result<Workspace, Failure> {
+    let mut ws = load_workspace(cwd, input.migrations.as_deref())?;
+    let path = match &input.expectations {
+        Some(p) => Some(cwd.join(p)),
+        None => expect::find_default(cwd),
+    };
+    if let Some(path) = path {
+        ws.expectations = Some(expect::load(&path, &mut ws.sources)?);
+    }
+    Ok(ws)
+}
+
+fn context<'a>(ws: &'a Workspace, head_schema: Option<&'a Schema>) -> Context<'a> {
+    let expectations = ws.expectations.as_ref();
     Context {
         sources: &ws.sources,
         revisions: &ws.revisions,
         graph: &ws.graph,
-        allowed_heads: AllowedHeads::default(),
-        allowed_heads_span: None,
+        allowed_heads: expectations.map_or_else(AllowedHeads::default, |e| e.allowed_heads()),
+        allowed_heads_span: expectations.and_then(|e| e.allowed_heads_span()),
         flavor: ws.project.flavor,
         input_findings: &ws.input_findings,
-        expectations: None,
-        head_schema: None,
+        expectations,
+        head_schema,
     }
 }
 
@@ -186,9 +208,13 @@ fn exit_code(findings: &[Finding], deny_warnings: bool) -> ExitCode {
 
 fn check(args: &CheckArgs, term: Terminal) -> Outcome {
     let cwd = cwd()?;
-    let ws = load_workspace(&cwd, args.input.migrations.as_deref())?;
-    let ctx = context(&ws);
-    let findings = rules::run_all(&ctx);
+    let ws = load_workspace_with_expectations(&cwd, &args.input)?;
+    let replay = replay::replay_heads(&ws.revisions, &ws.graph);
+    let ctx = context(&ws, Some(&replay.schema));
+    let mut findings = rules::run_all(&ctx);
+    if let Some(e) = &ws.expectations {
+        rules::apply_lint_config(e, &mut findings);
+    }
     let text = match args.format {
         CheckFormat::Human => report::human::render(&ws.sources, &findings, term.color, term.width),
         CheckFormat::Json => report::json::render(&ws.sources, &findings),
@@ -199,11 +225,11 @@ fn check(args: &CheckArgs, term: Terminal) -> Outcome {
     Ok(exit_code(&findings, args.deny_warnings))
 }
 
-fn heads(args: &args::InputArgs) -> Outcome {
+fn heads(args: &InputArgs) -> Outcome {
     let cwd = cwd()?;
-    let ws = load_workspace(&cwd, args.migrations.as_deref())?;
+    let ws = load_workspace_with_expectations(&cwd, args)?;
     emit(&report::graph::heads(&ws.revisions, &ws.graph))?;
-    let ctx = context(&ws);
+    let ctx = context(&ws, None);
     let mut findings = Vec::new();
     (Rule::MultipleHeads.info().check)(&ctx, &mut findings);
     if let Some(f) = findings.first() {

@@ -123,26 +123,6 @@ fn view(sources: &Sources, f: &Finding) -> View {
             });
         }
     }
-    let mut help = f.help.clone().unwrap_or_default();
-    if let Some(fix) = &f.fix {
-        if !help.is_empty() {
-            help.push('\n');
-        }
-        let kind = match fix.safety {
-            crate::fix::Safety::Safe => "fix",
-            crate::fix::Safety::Destructive => "fix (DESTRUCTIVE, can lose data)",
-            crate::fix::Safety::ReviewOnly => "fix (for review)",
-        };
-        help.push_str(&format!("{kind}: {}\n", fix.title));
-        for line in &fix.sql {
-            help.push_str("    ");
-            help.push_str(line);
-            help.push('\n');
-        }
-        while help.ends_with('\n') {
-            help.pop();
-        }
-    }
     View {
         message: f.message.clone(),
         code: Some(f.rule.name().to_owned()),
@@ -150,7 +130,7 @@ fn view(sources: &Sources, f: &Finding) -> View {
         severity,
         source: primary_file.map(|file| named_source(sources, file)),
         labels,
-        help: (!help.is_empty()).then_some(help),
+        help: f.help.clone(),
         related,
     }
 }
@@ -172,6 +152,22 @@ pub fn render(sources: &Sources, findings: &[Finding], color: bool, width: usize
         let v = view(sources, f);
         if handler.render_report(&mut out, &v).is_err() {
             out.push_str(&format!("{}: {}\n", f.rule.name(), f.message));
+        }
+        // The fix goes below the diagnostic, unwrapped: SQL and Python must stay copyable.
+        if let Some(fix) = &f.fix {
+            let kind = match fix.safety {
+                crate::fix::Safety::Safe => "fix",
+                crate::fix::Safety::Destructive => "fix (DESTRUCTIVE: can lose data)",
+                crate::fix::Safety::ReviewOnly => "fix (for review)",
+            };
+            out.push_str(&format!("  {kind}: {}\n", fix.title));
+            for line in &fix.sql {
+                for l in line.lines() {
+                    out.push_str("      ");
+                    out.push_str(l);
+                    out.push('\n');
+                }
+            }
         }
         out.push('\n');
     }
