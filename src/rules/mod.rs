@@ -27,6 +27,7 @@ mod multiple_heads;
 pub mod nullability_mismatch;
 pub mod primary_key_mismatch;
 mod revision_cycle;
+mod unmodeled_operation;
 pub mod unparsable_migration;
 
 /// How serious a finding is. Ordered: `Info < Warning < Error`.
@@ -261,6 +262,8 @@ registry! {
         "more than one root revision outside named branches";
     UnparsableMigration, "unparsable-migration", Error, unparsable_migration,
         "a revision file that is not valid Python or defines no revision";
+    UnmodeledOperation, "unmodeled-operation", Info, unmodeled_operation,
+        "an operation in upgrade() the replay cannot model";
     MissingTable, "missing-table", Error, missing_table,
         "an expected table does not exist";
     MissingColumn, "missing-column", Error, missing_column,
