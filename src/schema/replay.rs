@@ -426,6 +426,7 @@ impl Replayer {
                 increment,
             } => self.create_sequence(name, *start, *increment),
             Op::DropSequence { name } => self.drop_sequence(name),
+            Op::SetSequenceOwner { name, owner } => self.set_sequence_owner(name, owner.as_ref()),
             Op::CreateEnum { name, values } => {
                 let key = table_key(name);
                 if self.schema.enums.contains_key(&key) {
@@ -495,7 +496,9 @@ impl Replayer {
                 let (schema, name) = table_key(name);
                 self.names.relation_taken(&schema, &name)
             }
-            Op::DropSequence { name } => !self.schema.sequences.contains_key(&table_key(name)),
+            Op::DropSequence { name } | Op::SetSequenceOwner { name, .. } => {
+                !self.schema.sequences.contains_key(&table_key(name))
+            }
             Op::CreateEnum { name, .. } => self.schema.enums.contains_key(&table_key(name)),
             Op::DropEnum { name } => !self.schema.enums.contains_key(&table_key(name)),
             Op::Guarded { op } => self.already_done(op),
@@ -654,6 +657,11 @@ impl Replayer {
             type_set_by: Some(origin.clone()),
             nullable_set_by: Some(origin),
         };
+        if let Some(key) = column.default.as_deref().and_then(nextval_sequence)
+            && self.schema.sequences.contains_key(&key)
+        {
+            column.sequence = Some(key);
+        }
         if let Some(identity) = &def.identity {
             let sequence_name =
                 self.names
@@ -1679,6 +1687,60 @@ impl Replayer {
             }
         }
         self.names.remove_relation(&key.0, &key.1);
+        Ok(())
+    }
+
+    fn set_sequence_owner(
+        &mut self,
+        name: &QualName,
+        owner: Option<&(QualName, String)>,
+    ) -> Misfit {
+        let key = table_key(name);
+        if !self.schema.sequences.contains_key(&key) {
+            return Err(format!(
+                "sequence {} does not exist",
+                quote_qualified(&key.0, &key.1)
+            ));
+        }
+        let new_owner = match owner {
+            Some((table, column)) => {
+                let (owner_schema, owner_table) = table_key(table);
+                let column = truncate_identifier(column);
+                self.require_columns(&owner_schema, &owner_table, std::slice::from_ref(&column))?;
+                if owner_schema != key.0 {
+                    return Err(format!(
+                        "sequence {} and table {} are in different schemas; PostgreSQL refuses \
+                         to link them",
+                        quote_qualified(&key.0, &key.1),
+                        quote_qualified(&owner_schema, &owner_table)
+                    ));
+                }
+                Some((owner_schema, owner_table, column))
+            }
+            None => None,
+        };
+        let sequence = self
+            .schema
+            .sequences
+            .get_mut(&key)
+            .expect("the sequence exists: checked above");
+        if let Some((old_schema, old_table, _)) = sequence.owned_by.take() {
+            let old = (old_schema, old_table);
+            if let Some(set) = self.names.owned_sequences.get_mut(&old) {
+                set.remove(&key);
+                if set.is_empty() {
+                    self.names.owned_sequences.remove(&old);
+                }
+            }
+        }
+        if let Some((owner_schema, owner_table, _)) = &new_owner {
+            self.names
+                .owned_sequences
+                .entry((owner_schema.clone(), owner_table.clone()))
+                .or_default()
+                .insert(key.clone());
+        }
+        sequence.owned_by = new_owner;
         Ok(())
     }
 

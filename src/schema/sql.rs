@@ -98,6 +98,9 @@ fn statement_words(statement: &[TokenWithSpan]) -> Vec<String> {
 /// What to do with a statement sqlparser cannot parse: nothing for statements that cannot change
 /// tables, an [`Op::Unmodeled`] otherwise.
 fn unparsed_statement(statement: &[TokenWithSpan], error: &str) -> Option<Op> {
+    if let Some(op) = alter_sequence_owned_by(statement) {
+        return Some(op);
+    }
     let words = statement_words(statement);
     let word = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
     // `CREATE OR REPLACE x` and `CREATE x` name the same kind of object.
@@ -194,6 +197,86 @@ fn unparsed_statement(statement: &[TokenWithSpan], error: &str) -> Option<Op> {
         ),
         tables: table_named_after(&words, statement),
     })
+}
+
+/// `ALTER SEQUENCE [IF EXISTS] name OWNED BY {table.column | NONE}`, which sqlparser does not
+/// parse, read token by token (pg_dump writes it after every serial column).
+fn alter_sequence_owned_by(statement: &[TokenWithSpan]) -> Option<Op> {
+    let tokens: Vec<&Token> = statement
+        .iter()
+        .map(|t| &t.token)
+        .filter(|t| !matches!(t, Token::Whitespace(_)))
+        .collect();
+    let keyword = |token: &Token, expected: Keyword| matches!(token, Token::Word(w) if w.quote_style.is_none() && w.keyword == expected);
+    let mut rest: &[&Token] = tokens.as_slice();
+    for expected in [Keyword::ALTER, Keyword::SEQUENCE] {
+        let (first, tail) = rest.split_first()?;
+        if !keyword(first, expected) {
+            return None;
+        }
+        rest = tail;
+    }
+    let guarded_by_if_exists =
+        rest.len() >= 2 && keyword(rest[0], Keyword::IF) && keyword(rest[1], Keyword::EXISTS);
+    if guarded_by_if_exists {
+        rest = &rest[2..];
+    }
+    let (sequence, tail) = dotted_name(rest)?;
+    rest = tail;
+    for expected in [Keyword::OWNED, Keyword::BY] {
+        let (first, tail) = rest.split_first()?;
+        if !keyword(first, expected) {
+            return None;
+        }
+        rest = tail;
+    }
+    let owner = match rest {
+        [none] if keyword(none, Keyword::NONE) => None,
+        _ => {
+            let (parts, tail) = dotted_name(rest)?;
+            if !tail.is_empty() {
+                return None;
+            }
+            Some(owner_of(&parts)?)
+        }
+    };
+    let name = match sequence.as_slice() {
+        [name] => QualName::new(None, name),
+        [schema, name] => QualName::new(Some(schema), name),
+        _ => return None,
+    };
+    Some(guarded(
+        Op::SetSequenceOwner { name, owner },
+        guarded_by_if_exists,
+    ))
+}
+
+/// `a.b.c` at the start of `tokens`: the folded parts and the tokens after them.
+fn dotted_name<'t>(tokens: &'t [&'t Token]) -> Option<(Vec<String>, &'t [&'t Token])> {
+    let mut parts = Vec::new();
+    let mut rest = tokens;
+    loop {
+        match rest.split_first() {
+            Some((Token::Word(word), tail)) => {
+                parts.push(fold_word(&word.value, word.quote_style));
+                rest = tail;
+            }
+            _ => return None,
+        }
+        match rest.split_first() {
+            Some((Token::Period, tail)) => rest = tail,
+            _ => return Some((parts, rest)),
+        }
+    }
+}
+
+/// `table.column` or `schema.table.column` as the owner of a sequence.
+fn owner_of(parts: &[String]) -> Option<(QualName, String)> {
+    match parts {
+        [table, column] => Some((QualName::new(None, table), column.clone())),
+        [schema, table, column] => Some((QualName::new(Some(schema), table), column.clone())),
+        _ => None,
+    }
 }
 
 /// The parser's message without its `sql parser error: ` prefix.
@@ -348,12 +431,19 @@ fn lower_statement(statement: &Statement, ops: &mut Vec<Op>) {
             };
             let mut start = None;
             let mut increment = None;
-            let mut owned_by = false;
+            let mut owned_by = None;
             for option in sequence_options {
                 match option {
                     SequenceOptions::StartWith(expr, _) => start = integer_literal(expr),
                     SequenceOptions::IncrementBy(expr, _) => increment = integer_literal(expr),
-                    SequenceOptions::OwnedBy(Some(_)) => owned_by = true,
+                    SequenceOptions::OwnedBy(Some(owner)) => {
+                        let parts: Option<Vec<String>> = owner
+                            .0
+                            .iter()
+                            .map(|part| part.as_ident().map(ident))
+                            .collect();
+                        owned_by = Some(parts.as_deref().and_then(owner_of));
+                    }
                     _ => {}
                 }
             }
@@ -365,14 +455,19 @@ fn lower_statement(statement: &Statement, ops: &mut Vec<Op>) {
                 },
                 *if_not_exists,
             ));
-            if owned_by {
-                ops.push(unmodeled(
+            match owned_by {
+                Some(Some(owner)) => ops.push(Op::SetSequenceOwner {
+                    name,
+                    owner: Some(owner),
+                }),
+                Some(None) => ops.push(unmodeled(
                     format!(
-                        "CREATE SEQUENCE {} ... OWNED BY (the owner is not followed)",
+                        "CREATE SEQUENCE {} ... OWNED BY a name that is not table.column",
                         name.name
                     ),
                     Vec::new(),
-                ));
+                )),
+                None => {}
             }
         }
         Statement::CreateType {
@@ -1629,6 +1724,40 @@ mod tests {
         assert!(what.contains("ALTER TABLE t ALTER"), "{what}");
         assert_eq!(tables, &vec![q("t")]);
         assert!(matches!(ops[4], Op::AddColumn { .. }));
+    }
+
+    #[test]
+    fn sequence_ownership() {
+        let ops = lower_sql(
+            "CREATE SEQUENCE s OWNED BY t.id;
+             ALTER SEQUENCE public.s OWNED BY public.t.id;
+             ALTER SEQUENCE IF EXISTS s OWNED BY NONE;",
+        )
+        .expect("splits");
+        assert_eq!(
+            ops,
+            vec![
+                Op::CreateSequence {
+                    name: q("s"),
+                    start: None,
+                    increment: None
+                },
+                Op::SetSequenceOwner {
+                    name: q("s"),
+                    owner: Some((q("t"), "id".to_owned()))
+                },
+                Op::SetSequenceOwner {
+                    name: QualName::new(Some("public"), "s"),
+                    owner: Some((QualName::new(Some("public"), "t"), "id".to_owned()))
+                },
+                Op::Guarded {
+                    op: Box::new(Op::SetSequenceOwner {
+                        name: q("s"),
+                        owner: None
+                    })
+                },
+            ]
+        );
     }
 
     #[test]
