@@ -3140,10 +3140,14 @@ fn tables_of(op: &Op) -> Vec<QualName> {
         | Op::AlterColumn { table, .. }
         | Op::AddConstraint { table, .. }
         | Op::DropConstraint { table, .. }
-        | Op::CreateIndex { table, .. } => vec![table.clone()],
+        | Op::CreateIndex { table, .. }
+        | Op::RenameConstraint { table, .. } => vec![table.clone()],
         Op::DropIndex { table, .. } => table.iter().cloned().collect(),
+        Op::SetSequenceOwner { owner, .. } => owner.iter().map(|(t, _)| t.clone()).collect(),
+        Op::Guarded { op } => tables_of(op),
         Op::Unmodeled { tables, .. } => tables.clone(),
-        Op::CreateSequence { .. }
+        Op::RenameIndex { .. }
+        | Op::CreateSequence { .. }
         | Op::DropSequence { .. }
         | Op::CreateEnum { .. }
         | Op::DropEnum { .. } => Vec::new(),

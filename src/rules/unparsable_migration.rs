@@ -1,3 +1,193 @@
-use super::{Context, Finding};
+//! `unparsable-migration`: a revision file driftlint cannot read as a revision — not valid
+//! Python, not decodable, or without a `revision` (or `down_revision`) it can resolve. A
+//! `branch_labels` or `depends_on` value that is not a literal is the same rule at warning
+//! severity: the file is read, but the graph may miss what that value holds.
+//!
+//! The findings are made while the files are read (`crate::alembic`), with the constructors
+//! below, and handed to [`check`] through [`Context::input_findings`].
 
-pub fn check(_ctx: &Context<'_>, _out: &mut Vec<Finding>) {}
+use super::{Context, Finding, FindingSource, Rule, Severity};
+use crate::source::Span;
+
+/// Copies the findings of this rule that reading the revision files produced.
+pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
+    out.extend(
+        ctx.input_findings
+            .iter()
+            .filter(|finding| finding.rule == Rule::UnparsableMigration)
+            .cloned(),
+    );
+}
+
+fn finding(message: String) -> Finding {
+    Finding::new(
+        Rule::UnparsableMigration,
+        FindingSource::Migrations,
+        message,
+    )
+}
+
+/// The parser refused the file; `parser_message` is its explanation.
+pub fn syntax_error(span: Span, path: &str, parser_message: &str) -> Finding {
+    finding(format!("{path} is not valid Python: {parser_message}"))
+        .at(span, parser_message.to_owned())
+        .help(
+            "fix the syntax error; Alembic cannot import this file either, so `alembic upgrade` \
+             fails on it too",
+        )
+}
+
+/// Where a file stops being decodable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BadByte {
+    pub byte: u8,
+    /// Bytes from the start of the file.
+    pub offset: usize,
+    /// 1-based.
+    pub line: usize,
+    /// 1-based, in characters.
+    pub column: usize,
+}
+
+/// The file's bytes are not valid in the encoding it declares (UTF-8 when it declares none).
+pub fn undecodable(
+    span: Span,
+    path: &str,
+    encoding: &str,
+    declared: bool,
+    bad: BadByte,
+) -> Finding {
+    let BadByte {
+        byte,
+        offset,
+        line,
+        column,
+    } = bad;
+    let declaration = if declared {
+        format!("the encoding its coding line declares ({encoding})")
+    } else {
+        format!("{encoding}, and it declares no other encoding")
+    };
+    finding(format!(
+        "{path} is not valid {declaration}: byte 0x{byte:02X} at line {line}, column {column} \
+         (byte offset {offset})"
+    ))
+    .at(span, format!("byte 0x{byte:02X} is not valid {encoding}"))
+    .help(
+        "save the file as UTF-8, or declare its real encoding in its first or second line, for \
+         example `# -*- coding: latin-1 -*-`",
+    )
+}
+
+/// The file declares an encoding driftlint does not decode.
+pub fn unsupported_encoding(span: Span, path: &str, encoding: &str) -> Finding {
+    finding(format!(
+        "{path} declares the encoding `{encoding}`, which driftlint cannot decode"
+    ))
+    .at(span, "this coding line")
+    .help("save the file as UTF-8 and remove the coding line (or declare utf-8, latin-1 or cp1252)")
+}
+
+/// The file starts with a UTF-8 byte order mark but declares another encoding, which Python
+/// refuses.
+pub fn bom_with_other_encoding(span: Span, path: &str, encoding: &str) -> Finding {
+    finding(format!(
+        "{path} starts with a UTF-8 byte order mark but declares the encoding `{encoding}`"
+    ))
+    .at(span, "this coding line")
+    .help("remove the byte order mark or declare `coding: utf-8`; Python refuses the file as it is")
+}
+
+/// The file could not be read at all.
+pub fn unreadable(span: Span, path: &str, error: &std::io::Error) -> Finding {
+    finding(format!("{path} cannot be read: {error}"))
+        .at(span, "this file")
+        .help("check that the file exists and that driftlint may read it")
+}
+
+/// The module assigns no `revision` (or `down_revision`) at its top level.
+pub fn missing_variable(span: Span, path: &str, variable: &str) -> Finding {
+    finding(format!(
+        "{path} defines no `{variable}` at module level, so it is not an Alembic revision"
+    ))
+    .at(span, format!("no `{variable} = ...` in this file"))
+    .help(format!(
+        "add `{variable} = \"...\"` at the top level of the file (Alembic reads the module \
+         variable, not the docstring), or move the file out of the versions directory if it \
+         is not a revision"
+    ))
+}
+
+/// `revision` or `down_revision` holds something driftlint cannot turn into revision ids
+/// without running Python, or something of the wrong shape; `detail` says what, naming the
+/// expression (`` `make_id()` is not a literal``).
+pub fn unresolved_required(span: Span, path: &str, variable: &str, detail: &str) -> Finding {
+    finding(format!("{path}: cannot read `{variable}`: {detail}"))
+        .at(span, format!("`{variable}` is assigned here"))
+        .help(format!(
+            "write `{variable}` as a string literal (a tuple of string literals for a merge), as \
+             `alembic revision` generates it"
+        ))
+}
+
+/// `branch_labels` or `depends_on` holds values driftlint cannot resolve; the rest of the file
+/// is read, at warning severity, since the graph may lack what those values name.
+pub fn unresolved_optional(
+    span: Span,
+    path: &str,
+    revision: &str,
+    variable: &str,
+    unresolved: &[&str],
+) -> Finding {
+    let values = unresolved
+        .iter()
+        .map(|text| format!("`{text}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut f = finding(format!(
+        "{path}: `{variable}` of revision {revision} cannot be fully read without running \
+         Python ({values} is not a literal); the revision graph may be incomplete"
+    ))
+    .at(span, format!("`{variable}` is not a literal here"))
+    .revision(revision.to_owned())
+    .help(format!(
+        "write `{variable}` with string literals (for example `{variable} = (\"expand\",)`) so \
+         that tools that read revision files without importing them see its values"
+    ));
+    f.severity = Severity::Warning;
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::FileId;
+
+    #[test]
+    fn optional_values_are_warnings_and_the_rest_errors() {
+        let span = Span::new(FileId(0), 0..4);
+        let warning = unresolved_optional(
+            span.clone(),
+            "versions/a.py",
+            "abc",
+            "branch_labels",
+            &["cli.EXPAND_BRANCH"],
+        );
+        assert_eq!(warning.severity, Severity::Warning);
+        assert_eq!(warning.revision.as_deref(), Some("abc"));
+        assert!(
+            warning.message.contains("`cli.EXPAND_BRANCH`"),
+            "{}",
+            warning.message
+        );
+
+        let error = syntax_error(span, "versions/a.py", "Expected an expression");
+        assert_eq!(error.severity, Severity::Error);
+        assert_eq!(error.rule, Rule::UnparsableMigration);
+        assert!(
+            error
+                .message
+                .starts_with("versions/a.py is not valid Python")
+        );
+    }
+}

@@ -1,0 +1,916 @@
+//! Finding the migrations: which directories hold the revision files, read the way Alembic reads
+//! them, and the list of revision files in them.
+//!
+//! The order is SPEC.md's: `--migrations` (a script directory or a versions directory), else
+//! `alembic.ini` in the working directory, else `pyproject.toml` `[tool.alembic]`, else
+//! Flask-Migrate's `migrations/`. As in Alembic, each setting is looked up in `alembic.ini`'s
+//! `[alembic]` section first and in `[tool.alembic]` second, so a project that keeps only its
+//! logging configuration in `alembic.ini` still finds its `script_location` in `pyproject.toml`.
+//!
+//! Invariant: this module reads configuration and lists directories; it never opens a revision
+//! file. Every failure names the path or the setting at fault and what was tried.
+
+use std::fs;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+use walkdir::WalkDir;
+
+use super::Error;
+use super::ini::{Ini, IniError};
+use crate::rules::Flavor;
+
+/// Where a project's revision files live and how it drives Alembic.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Project {
+    /// The directories holding revision files, in configuration order; each exists.
+    pub version_dirs: Vec<PathBuf>,
+    /// The Alembic script directory (holding `env.py`), where one is known.
+    pub script_dir: Option<PathBuf>,
+    pub flavor: Flavor,
+    /// How the directories were found, for messages: `alembic.ini script_location`.
+    pub found_by: String,
+    /// Whether the version directories are searched below their top level. Alembic does so only
+    /// with `recursive_version_locations = true`; with `--migrations` and for Flask-Migrate
+    /// projects driftlint always does.
+    pub recursive: bool,
+    /// Configured version locations that do not exist. Alembic skips them silently; a report
+    /// may mention them.
+    pub missing_version_dirs: Vec<PathBuf>,
+}
+
+/// The section of `alembic.ini` Alembic reads unless `-n` names another.
+const INI_SECTION: &str = "alembic";
+
+/// Finds the migrations of the project in `cwd`, or in `migrations` when given (relative to
+/// `cwd`).
+pub fn discover(cwd: &Path, migrations: Option<&Path>) -> Result<Project, Error> {
+    let cwd = absolute(cwd);
+    if let Some(dir) = migrations {
+        return from_migrations_argument(&cwd.join(dir));
+    }
+
+    let ini = read_alembic_ini(&cwd.join("alembic.ini"))?;
+    // A broken pyproject.toml only matters when alembic.ini leaves something to it.
+    let pyproject = match read_pyproject(&cwd.join("pyproject.toml")) {
+        Ok(pyproject) => pyproject,
+        Err(_) if ini.as_ref().is_some_and(IniSettings::is_complete) => None,
+        Err(error) => return Err(error),
+    };
+
+    let script_location = ini
+        .as_ref()
+        .and_then(|ini| ini.script_location.clone())
+        .or_else(|| pyproject.as_ref().and_then(|p| p.script_location.clone()));
+
+    if let Some(script_location) = script_location {
+        let version_locations = ini
+            .as_ref()
+            .and_then(|ini| ini.version_locations.clone())
+            .or_else(|| pyproject.as_ref().and_then(|p| p.version_locations.clone()));
+        let recursive = ini
+            .as_ref()
+            .and_then(|ini| ini.recursive)
+            .or_else(|| pyproject.as_ref().and_then(|p| p.recursive))
+            .unwrap_or(false);
+        let mut search_roots = vec![cwd.clone(), cwd.join("src")];
+        if let Some(ini) = &ini {
+            search_roots.extend(ini.prepend_sys_path.iter().map(|p| cwd.join(p)));
+        }
+        let found_by = script_location.origin.clone();
+        return from_configuration(
+            &cwd,
+            script_location,
+            version_locations,
+            recursive,
+            &search_roots,
+            found_by,
+        );
+    }
+
+    let mut tried = Vec::new();
+    tried.push(match &ini {
+        None => "alembic.ini: not found".to_owned(),
+        Some(ini) if ini.has_section => {
+            "alembic.ini: its [alembic] section has no script_location".to_owned()
+        }
+        Some(_) => "alembic.ini: it has no [alembic] section".to_owned(),
+    });
+    tried.push(match &pyproject {
+        None => "pyproject.toml: not found".to_owned(),
+        Some(p) if p.has_section => {
+            "pyproject.toml: [tool.alembic] has no script_location".to_owned()
+        }
+        Some(_) => "pyproject.toml: it has no [tool.alembic] table".to_owned(),
+    });
+    let flask_dir = cwd.join("migrations");
+    if flask_dir.is_dir() {
+        let mut project = from_script_directory(&flask_dir, "Flask-Migrate migrations/ directory")?;
+        project.flavor = Flavor::FlaskMigrate;
+        return Ok(project);
+    }
+    tried.push(format!(
+        "Flask-Migrate: no migrations/ directory in {}",
+        cwd.display()
+    ));
+    Err(Error::NotFound { cwd, tried })
+}
+
+/// The revision files of `project`: every `.py` file in its version directories (below them
+/// too when `project.recursive`), sorted by path, each listed once. Skips `__pycache__`, hidden
+/// files and directories, editor backups and lock files, and `__init__.py`.
+pub fn revision_files(project: &Project) -> Result<Vec<PathBuf>, Error> {
+    let mut files = Vec::new();
+    for dir in &project.version_dirs {
+        let max_depth = if project.recursive { usize::MAX } else { 1 };
+        let walker = WalkDir::new(dir)
+            .max_depth(max_depth)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|entry| {
+                entry.depth() == 0 || !is_skipped_name(&entry.file_name().to_string_lossy())
+            });
+        for entry in walker {
+            let entry = entry.map_err(|error| {
+                let path = error.path().unwrap_or(dir).to_path_buf();
+                Error::Unreadable {
+                    path,
+                    source: error
+                        .into_io_error()
+                        .unwrap_or_else(|| io::Error::other("a symbolic link loops")),
+                }
+            })?;
+            if entry.file_type().is_file()
+                && is_revision_file_name(&entry.file_name().to_string_lossy())
+            {
+                files.push(entry.into_path());
+            }
+        }
+    }
+    files.sort();
+    // Alembic loads a file reachable through two version locations once.
+    files.dedup();
+    Ok(files)
+}
+
+/// Names never walked into or read: hidden entries, Python's byte-code cache, editor files.
+fn is_skipped_name(name: &str) -> bool {
+    name.starts_with('.') || name == "__pycache__" || name.ends_with('~') || name.ends_with(".swp")
+}
+
+/// Alembic reads `*.py` except `__init__*` (and `.#*`, which hidden names already cover).
+fn is_revision_file_name(name: &str) -> bool {
+    name.ends_with(".py") && !name.starts_with("__init__") && !is_skipped_name(name)
+}
+
+fn from_migrations_argument(dir: &Path) -> Result<Project, Error> {
+    let origin = "--migrations";
+    let dir = normalize(dir);
+    match fs::metadata(&dir) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => {
+            return Err(Error::NotADirectory {
+                path: dir,
+                origin: origin.to_owned(),
+            });
+        }
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            return Err(Error::MissingPath {
+                path: dir,
+                origin: origin.to_owned(),
+            });
+        }
+        Err(source) => return Err(Error::Unreadable { path: dir, source }),
+    }
+    if dir.join("versions").is_dir() || dir.join("env.py").is_file() {
+        return from_script_directory(&dir, "--migrations (a script directory)");
+    }
+    // A versions directory given directly: its parent is the script directory when it holds
+    // env.py, which tells the flavor.
+    let script_dir = dir
+        .parent()
+        .filter(|parent| parent.join("env.py").is_file())
+        .map(Path::to_path_buf);
+    let flavor = script_dir.as_deref().map_or(Flavor::Alembic, flavor_of);
+    Ok(Project {
+        version_dirs: vec![dir],
+        script_dir,
+        flavor,
+        found_by: "--migrations (a versions directory)".to_owned(),
+        recursive: true,
+        missing_version_dirs: Vec::new(),
+    })
+}
+
+/// A script directory found without configuration (`--migrations` or Flask-Migrate's
+/// `migrations/`): its `versions/`, walked recursively.
+fn from_script_directory(dir: &Path, found_by: &str) -> Result<Project, Error> {
+    let versions = dir.join("versions");
+    if !versions.is_dir() {
+        if dir.join("env.py").is_file() {
+            return Err(Error::NoVersionsDirectory {
+                path: dir.to_path_buf(),
+            });
+        }
+        return Err(Error::MissingPath {
+            path: versions,
+            origin: found_by.to_owned(),
+        });
+    }
+    Ok(Project {
+        version_dirs: vec![versions],
+        script_dir: Some(dir.to_path_buf()),
+        flavor: flavor_of(dir),
+        found_by: found_by.to_owned(),
+        recursive: true,
+        missing_version_dirs: Vec::new(),
+    })
+}
+
+fn from_configuration(
+    cwd: &Path,
+    script_location: Setting<String>,
+    version_locations: Option<Setting<Vec<String>>>,
+    recursive: bool,
+    search_roots: &[PathBuf],
+    found_by: String,
+) -> Result<Project, Error> {
+    let script_dir = resolve_location(
+        cwd,
+        &script_location.value,
+        &script_location.origin,
+        search_roots,
+    )?;
+    match fs::metadata(&script_dir) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => {
+            return Err(Error::NotADirectory {
+                path: script_dir,
+                origin: script_location.origin,
+            });
+        }
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            return Err(Error::MissingPath {
+                path: script_dir,
+                origin: script_location.origin,
+            });
+        }
+        Err(source) => {
+            return Err(Error::Unreadable {
+                path: script_dir,
+                source,
+            });
+        }
+    }
+
+    let (candidates, origin) = match version_locations {
+        Some(locations) => {
+            let mut dirs = Vec::with_capacity(locations.value.len());
+            for location in &locations.value {
+                dirs.push(resolve_location(
+                    cwd,
+                    location,
+                    &locations.origin,
+                    search_roots,
+                )?);
+            }
+            (dirs, locations.origin)
+        }
+        None => (
+            vec![script_dir.join("versions")],
+            format!("{} (its versions/ directory)", script_location.origin),
+        ),
+    };
+    let (version_dirs, missing_version_dirs): (Vec<PathBuf>, Vec<PathBuf>) =
+        candidates.into_iter().partition(|dir| dir.is_dir());
+    if version_dirs.is_empty() {
+        return Err(Error::NoVersionLocation {
+            paths: missing_version_dirs,
+            origin,
+        });
+    }
+    Ok(Project {
+        version_dirs,
+        flavor: flavor_of(&script_dir),
+        script_dir: Some(script_dir),
+        found_by,
+        recursive,
+        missing_version_dirs,
+    })
+}
+
+/// A location as Alembic's `coerce_resource_to_filename` reads it: a relative path containing
+/// `:` is a package resource (`myapp:migrations`), anything else a path relative to the working
+/// directory. A package is looked for as a directory under `search_roots`, since driftlint
+/// never imports Python.
+fn resolve_location(
+    cwd: &Path,
+    location: &str,
+    origin: &str,
+    search_roots: &[PathBuf],
+) -> Result<PathBuf, Error> {
+    let as_path = Path::new(location);
+    if as_path.is_absolute() || !location.contains(':') {
+        return Ok(normalize(&cwd.join(as_path)));
+    }
+    let mut tokens = location.split(':');
+    let package = tokens.next().unwrap_or_default();
+    let mut relative: PathBuf = package.split('.').collect();
+    relative.extend(tokens.filter(|t| !t.is_empty()));
+    let package_dir: PathBuf = package.split('.').collect();
+    for root in search_roots {
+        if !package.is_empty() && root.join(&package_dir).is_dir() {
+            return Ok(normalize(&root.join(&relative)));
+        }
+    }
+    Err(Error::PackageLocation {
+        location: location.to_owned(),
+        origin: origin.to_owned(),
+        searched: search_roots.to_vec(),
+    })
+}
+
+/// Flask-Migrate's `env.py` reaches the application through Flask's `current_app`.
+fn flavor_of(script_dir: &Path) -> Flavor {
+    match fs::read(script_dir.join("env.py")) {
+        Ok(bytes) if contains(&bytes, b"flask") || contains(&bytes, b"current_app") => {
+            Flavor::FlaskMigrate
+        }
+        _ => Flavor::Alembic,
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
+}
+
+/// A configured value and the setting it came from, for messages:
+/// `script_location in alembic.ini`.
+#[derive(Clone, Debug)]
+struct Setting<T> {
+    value: T,
+    origin: String,
+}
+
+/// What `alembic.ini` says about where the migrations are.
+#[derive(Debug)]
+struct IniSettings {
+    has_section: bool,
+    script_location: Option<Setting<String>>,
+    version_locations: Option<Setting<Vec<String>>>,
+    recursive: Option<bool>,
+    prepend_sys_path: Vec<String>,
+}
+
+impl IniSettings {
+    /// Whether `pyproject.toml` has nothing left to add.
+    fn is_complete(&self) -> bool {
+        self.script_location.is_some()
+            && self.version_locations.is_some()
+            && self.recursive.is_some()
+    }
+}
+
+fn read_alembic_ini(path: &Path) -> Result<Option<IniSettings>, Error> {
+    let Some(text) = read_config_text(path)? else {
+        return Ok(None);
+    };
+    let here = path
+        .parent()
+        .map(|dir| dir.to_string_lossy().replace('\\', "/"))
+        .unwrap_or_default();
+    let config_error = |error: IniError| Error::Config {
+        path: path.to_path_buf(),
+        line: error.line,
+        message: error.message,
+    };
+    let ini = Ini::parse(&text, &here).map_err(config_error)?;
+    let get = |key: &str| ini.get(INI_SECTION, key).map_err(config_error);
+    let origin = |key: &str| match ini.line_of(INI_SECTION, key) {
+        Some(line) => format!("{key} in alembic.ini (line {line})"),
+        None => format!("{key} in alembic.ini"),
+    };
+
+    let script_location = get("script_location")?
+        .filter(|v| !v.is_empty())
+        .map(|value| Setting {
+            value,
+            origin: origin("script_location"),
+        });
+
+    let separator = path_separator(&ini).map_err(config_error)?;
+    let version_locations = get("version_locations")?
+        .filter(|v| !v.is_empty())
+        .map(|value| Setting {
+            value: split_locations(&value, separator),
+            origin: origin("version_locations"),
+        });
+    let prepend_sys_path = get("prepend_sys_path")?
+        .map(|value| match separator {
+            Some(sep) => split_on(&value, sep),
+            // Alembic's legacy splitting of prepend_sys_path also splits on colons.
+            None => value
+                .split([',', ':', ' ', '\n', '\t'])
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        })
+        .unwrap_or_default();
+    // Alembic's boolean options are true only when spelled exactly `true`.
+    let recursive = get("recursive_version_locations")?.map(|v| v == "true");
+
+    Ok(Some(IniSettings {
+        has_section: ini.has_section(INI_SECTION),
+        script_location,
+        version_locations,
+        recursive,
+        prepend_sys_path,
+    }))
+}
+
+/// The separator `path_separator` (or the older `version_path_separator`) names, `None` when
+/// neither is set (legacy splitting on spaces and commas).
+fn path_separator(ini: &Ini) -> Result<Option<char>, IniError> {
+    for key in ["path_separator", "version_path_separator"] {
+        let Some(value) = ini.get(INI_SECTION, key)? else {
+            continue;
+        };
+        let separator = match value.as_str() {
+            "space" => ' ',
+            "newline" => '\n',
+            "os" => {
+                if cfg!(windows) {
+                    ';'
+                } else {
+                    ':'
+                }
+            }
+            ":" => ':',
+            ";" => ';',
+            other => {
+                return Err(IniError {
+                    line: ini.line_of(INI_SECTION, key),
+                    message: format!(
+                        "`{other}` is not a valid value for {key}; expected space, newline, os, : or ;"
+                    ),
+                });
+            }
+        };
+        return Ok(Some(separator));
+    }
+    Ok(None)
+}
+
+fn split_locations(value: &str, separator: Option<char>) -> Vec<String> {
+    match separator {
+        Some(sep) => split_on(value, sep),
+        // Alembic's legacy splitting is on commas and runs of spaces. Its regular expression
+        // leaves line breaks inside entries, which no real path has, so they split too.
+        None => value
+            .split([',', ' ', '\n', '\t'])
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    }
+}
+
+fn split_on(value: &str, separator: char) -> Vec<String> {
+    value
+        .split(separator)
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// What `pyproject.toml` `[tool.alembic]` says about where the migrations are.
+#[derive(Debug)]
+struct PyprojectSettings {
+    has_section: bool,
+    script_location: Option<Setting<String>>,
+    version_locations: Option<Setting<Vec<String>>>,
+    recursive: Option<bool>,
+}
+
+fn read_pyproject(path: &Path) -> Result<Option<PyprojectSettings>, Error> {
+    let Some(text) = read_config_text(path)? else {
+        return Ok(None);
+    };
+    let config_error = |line: Option<usize>, message: String| Error::Config {
+        path: path.to_path_buf(),
+        line,
+        message,
+    };
+    let document: toml::Table = toml::from_str(&text).map_err(|error| {
+        let line = error
+            .span()
+            .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+        config_error(line, error.message().to_owned())
+    })?;
+    let Some(section) = document.get("tool").and_then(|tool| tool.get("alembic")) else {
+        return Ok(Some(PyprojectSettings {
+            has_section: false,
+            script_location: None,
+            version_locations: None,
+            recursive: None,
+        }));
+    };
+    let Some(section) = section.as_table() else {
+        return Err(config_error(
+            None,
+            "[tool.alembic] must be a table".to_owned(),
+        ));
+    };
+    let here = path
+        .parent()
+        .map(|dir| dir.to_string_lossy().replace('\\', "/"))
+        .unwrap_or_default();
+    let interpolate = |key: &str, value: &str| {
+        interpolate_here(value, &here).ok_or_else(|| {
+            config_error(
+                None,
+                format!("[tool.alembic] {key}: only %(here)s and %% may follow a `%` in `{value}`"),
+            )
+        })
+    };
+
+    let script_location = match section.get("script_location") {
+        None => None,
+        Some(toml::Value::String(value)) => Some(Setting {
+            value: interpolate("script_location", value)?,
+            origin: "script_location in pyproject.toml [tool.alembic]".to_owned(),
+        }),
+        Some(_) => {
+            return Err(config_error(
+                None,
+                "[tool.alembic] script_location must be a string".to_owned(),
+            ));
+        }
+    };
+    let version_locations = match section.get("version_locations") {
+        None => None,
+        Some(toml::Value::Array(items)) => {
+            let mut paths = Vec::with_capacity(items.len());
+            for item in items {
+                let Some(item) = item.as_str() else {
+                    return Err(config_error(
+                        None,
+                        "[tool.alembic] version_locations must be a list of strings".to_owned(),
+                    ));
+                };
+                paths.push(interpolate("version_locations", item)?);
+            }
+            Some(Setting {
+                value: paths,
+                origin: "version_locations in pyproject.toml [tool.alembic]".to_owned(),
+            })
+        }
+        Some(_) => {
+            return Err(config_error(
+                None,
+                "[tool.alembic] version_locations must be a list of strings".to_owned(),
+            ));
+        }
+    };
+    let recursive = match section.get("recursive_version_locations") {
+        None => None,
+        Some(toml::Value::Boolean(value)) => Some(*value),
+        Some(_) => {
+            return Err(config_error(
+                None,
+                "[tool.alembic] recursive_version_locations must be true or false".to_owned(),
+            ));
+        }
+    };
+    Ok(Some(PyprojectSettings {
+        has_section: true,
+        script_location,
+        version_locations,
+        recursive,
+    }))
+}
+
+/// Python's `value % {"here": here}`, which is what Alembic applies to `[tool.alembic]`
+/// strings. `None` when the value holds any other `%` directive.
+fn interpolate_here(value: &str, here: &str) -> Option<String> {
+    let mut out = String::with_capacity(value.len() + here.len());
+    let mut rest = value;
+    while let Some(percent) = rest.find('%') {
+        out.push_str(&rest[..percent]);
+        let after = &rest[percent + 1..];
+        if let Some(tail) = after.strip_prefix('%') {
+            out.push('%');
+            rest = tail;
+        } else if let Some(tail) = after.strip_prefix("(here)s") {
+            out.push_str(here);
+            rest = tail;
+        } else {
+            return None;
+        }
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+/// The text of a configuration file, `None` when it does not exist.
+fn read_config_text(path: &Path) -> Result<Option<String>, Error> {
+    match fs::read(path) {
+        Ok(bytes) => String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|error| Error::Config {
+                path: path.to_path_buf(),
+                line: None,
+                message: format!(
+                    "not valid UTF-8 (at byte {})",
+                    error.utf8_error().valid_up_to()
+                ),
+            }),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(Error::Unreadable {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    normalize(&std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))
+}
+
+/// Drops `.` components and doubled separators so that paths read well in messages. `..` is
+/// kept: resolving it without the file system would be wrong across symbolic links.
+fn normalize(path: &Path) -> PathBuf {
+    path.components()
+        .filter(|component| !matches!(component, Component::CurDir))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(case: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/discover")
+            .join(case)
+    }
+
+    fn relative_dirs(project: &Project, root: &Path) -> Vec<String> {
+        project
+            .version_dirs
+            .iter()
+            .map(|dir| {
+                dir.strip_prefix(root)
+                    .expect("version dir lies inside the fixture")
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect()
+    }
+
+    fn discover_case(case: &str) -> (Project, PathBuf) {
+        let root = fixture(case);
+        let project = discover(&root, None)
+            .unwrap_or_else(|error| panic!("discovery fails for {case}: {error}"));
+        (project, root)
+    }
+
+    #[test]
+    fn ini_with_here_and_default_versions() {
+        let (project, root) = discover_case("ini_here");
+        assert_eq!(relative_dirs(&project, &root), ["db/migrations/versions"]);
+        assert_eq!(project.script_dir, Some(root.join("db/migrations")));
+        assert_eq!(project.flavor, Flavor::Alembic);
+        assert!(
+            project
+                .found_by
+                .starts_with("script_location in alembic.ini"),
+            "{}",
+            project.found_by
+        );
+        assert!(!project.recursive);
+    }
+
+    #[test]
+    fn ini_with_a_relative_script_location() {
+        let (project, root) = discover_case("ini_relative");
+        assert_eq!(relative_dirs(&project, &root), ["alembic/versions"]);
+    }
+
+    #[test]
+    fn ini_version_locations_with_os_separator_and_recursion() {
+        let (project, root) = discover_case("ini_version_locations_os");
+        assert_eq!(
+            relative_dirs(&project, &root),
+            ["migrations/versions", "plugins/billing/versions"]
+        );
+        assert!(project.recursive);
+        assert_eq!(
+            project.missing_version_dirs,
+            [root.join("plugins/absent/versions")]
+        );
+    }
+
+    #[test]
+    fn ini_version_locations_split_on_newlines() {
+        let (project, root) = discover_case("ini_version_locations_newline");
+        assert_eq!(
+            relative_dirs(&project, &root),
+            ["core/versions", "extra dir/versions"]
+        );
+    }
+
+    #[test]
+    fn ini_version_locations_split_the_legacy_way() {
+        let (project, root) = discover_case("ini_version_locations_legacy");
+        assert_eq!(
+            relative_dirs(&project, &root),
+            ["one/versions", "two/versions", "three/versions"]
+        );
+    }
+
+    #[test]
+    fn ini_version_locations_with_the_old_separator_key() {
+        let (project, root) = discover_case("ini_version_path_separator_semicolon");
+        assert_eq!(relative_dirs(&project, &root), ["a/versions", "b/versions"]);
+    }
+
+    #[test]
+    fn ini_package_resource_found_in_src() {
+        let (project, root) = discover_case("ini_package");
+        assert_eq!(
+            relative_dirs(&project, &root),
+            ["src/myapp/db/migrations/versions"]
+        );
+    }
+
+    #[test]
+    fn ini_package_resource_that_cannot_be_found() {
+        let error = discover(&fixture("ini_package_missing"), None).unwrap_err();
+        let text = error.to_string();
+        assert!(matches!(error, Error::PackageLocation { .. }), "{text}");
+        assert!(text.contains("`notinstalled:migrations`"), "{text}");
+        assert!(text.contains("script_location in alembic.ini"), "{text}");
+    }
+
+    #[test]
+    fn pyproject_when_the_ini_has_only_logging() {
+        let (project, root) = discover_case("pyproject");
+        assert_eq!(
+            relative_dirs(&project, &root),
+            ["migrations/versions", "migrations/extra"]
+        );
+        assert!(project.recursive);
+        assert_eq!(
+            project.found_by,
+            "script_location in pyproject.toml [tool.alembic]"
+        );
+    }
+
+    #[test]
+    fn flask_migrate_directory() {
+        let (project, root) = discover_case("flask");
+        assert_eq!(relative_dirs(&project, &root), ["migrations/versions"]);
+        assert_eq!(project.flavor, Flavor::FlaskMigrate);
+        assert!(project.recursive);
+    }
+
+    #[test]
+    fn flask_env_py_is_recognised_behind_alembic_ini() {
+        let (project, _) = discover_case("ini_flask_env");
+        assert_eq!(project.flavor, Flavor::FlaskMigrate);
+    }
+
+    #[test]
+    fn nothing_found_names_everything_tried() {
+        let error = discover(&fixture("empty"), None).unwrap_err();
+        let text = error.to_string();
+        assert!(matches!(error, Error::NotFound { .. }), "{text}");
+        for tried in [
+            "alembic.ini: not found",
+            "pyproject.toml: it has no [tool.alembic] table",
+            "Flask-Migrate: no migrations/ directory",
+        ] {
+            assert!(text.contains(tried), "`{tried}` missing from: {text}");
+        }
+    }
+
+    #[test]
+    fn missing_script_location_names_the_path_and_the_setting() {
+        let error = discover(&fixture("ini_missing_script_dir"), None).unwrap_err();
+        let text = error.to_string();
+        assert!(matches!(error, Error::MissingPath { .. }), "{text}");
+        assert!(text.contains("does_not_exist"), "{text}");
+        assert!(
+            text.contains("script_location in alembic.ini (line 2)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn bad_separator_is_a_config_error_with_its_line() {
+        let error = discover(&fixture("ini_bad_separator"), None).unwrap_err();
+        let text = error.to_string();
+        assert!(
+            matches!(error, Error::Config { line: Some(3), .. }),
+            "{text}"
+        );
+        assert!(
+            text.contains("`comma` is not a valid value for path_separator"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn migrations_argument_takes_a_script_dir_or_a_versions_dir() {
+        let root = fixture("flask");
+        let project = discover(&root, Some(Path::new("migrations"))).expect("script dir");
+        assert_eq!(relative_dirs(&project, &root), ["migrations/versions"]);
+        assert_eq!(project.flavor, Flavor::FlaskMigrate);
+
+        let project =
+            discover(&root, Some(Path::new("migrations/versions"))).expect("versions dir");
+        assert_eq!(relative_dirs(&project, &root), ["migrations/versions"]);
+        assert_eq!(project.script_dir, Some(root.join("migrations")));
+        assert_eq!(project.flavor, Flavor::FlaskMigrate);
+
+        let error = discover(&root, Some(Path::new("nope"))).unwrap_err();
+        assert!(matches!(error, Error::MissingPath { .. }));
+        assert!(error.to_string().contains("--migrations names"), "{error}");
+        assert!(error.to_string().contains("nope"), "{error}");
+
+        let error = discover(&root, Some(Path::new("migrations/env.py"))).unwrap_err();
+        assert!(matches!(error, Error::NotADirectory { .. }), "{error}");
+    }
+
+    #[test]
+    fn walking_skips_what_alembic_skips_and_sorts() {
+        // Built at test time: git ignores `__pycache__` and editors' files.
+        let root = tempfile::tempdir().expect("temporary directory");
+        let versions = root.path().join("versions");
+        for file in [
+            "0002_second.py",
+            "0001_first.py",
+            "__init__.py",
+            "__pycache__/0001_first.py",
+            "__pycache__/0001_first.cpython-311.pyc",
+            ".#0002_second.py",
+            "0002_second.py~",
+            ".0002_second.py.swp",
+            ".hidden.py",
+            ".hidden_dir/0005_hidden.py",
+            "notes.txt",
+            "README",
+            "release_2/expand/0003_add.py",
+            "release_2/expand/__init__.py",
+            "release_2/contract/0004_drop.py",
+        ] {
+            let path = versions.join(file);
+            fs::create_dir_all(path.parent().expect("has a parent")).expect("mkdir");
+            fs::write(&path, "revision = 'x'\n").expect("write");
+        }
+        let project = discover(root.path(), Some(Path::new("versions"))).expect("versions dir");
+        assert!(project.recursive);
+        let files: Vec<String> = revision_files(&project)
+            .expect("walk")
+            .iter()
+            .map(|p| {
+                p.strip_prefix(&versions)
+                    .expect("inside")
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        assert_eq!(
+            files,
+            [
+                "0001_first.py",
+                "0002_second.py",
+                "release_2/contract/0004_drop.py",
+                "release_2/expand/0003_add.py",
+            ]
+        );
+
+        let mut flat = project.clone();
+        flat.recursive = false;
+        assert_eq!(revision_files(&flat).expect("walk").len(), 2);
+
+        // The same directory listed twice yields each file once.
+        let mut twice = project.clone();
+        twice.version_dirs.push(versions.clone());
+        assert_eq!(revision_files(&twice).expect("walk").len(), 4);
+    }
+
+    #[test]
+    fn interpolate_here_is_python_percent_formatting() {
+        assert_eq!(
+            interpolate_here("%(here)s/db", "/p").as_deref(),
+            Some("/p/db")
+        );
+        assert_eq!(interpolate_here("100%%", "/p").as_deref(), Some("100%"));
+        assert_eq!(interpolate_here("%(other)s", "/p"), None);
+    }
+}

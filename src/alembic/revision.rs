@@ -1,0 +1,1333 @@
+//! Reading revision files: bytes → text (BOM, PEP 263 coding line) → Python AST → the module's
+//! `revision`, `down_revision`, `branch_labels` and `depends_on` with their spans, the message
+//! and the lowered `upgrade()`.
+//!
+//! Files are read and parsed in parallel; each worker lowers its file's `upgrade()` and drops
+//! the AST before the next file, so memory holds one AST per thread. The files are registered
+//! in [`Sources`] afterwards, on the calling thread, in path order; their [`FileId`]s are
+//! reserved up front so that the workers can put them in spans.
+//!
+//! Invariant: a bad file never stops the run. It becomes an `unparsable-migration` finding (an
+//! error when the file yields no revision, a warning when a `branch_labels` or `depends_on`
+//! value could not be resolved) and reading goes on. Only the module variables count: a
+//! docstring's `Revises:` line is never read, since real projects' docstrings go stale.
+
+use std::borrow::Cow;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use ruff_python_ast::{Expr, ModModule, Operator, Stmt};
+use ruff_text_size::{Ranged, TextRange};
+
+use super::discover::{Project, revision_files};
+use super::{Error, Revision, lower};
+use crate::rules::Finding;
+use crate::rules::unparsable_migration::{self as rule, BadByte};
+use crate::source::{FileId, Sources, Span, display_path, line_col};
+
+/// The revisions read from a project, and the findings reading them produced.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// In path order, one per file that yielded a revision.
+    pub revisions: Vec<Revision>,
+    /// `unparsable-migration` findings, in path order.
+    pub findings: Vec<Finding>,
+}
+
+/// Reads every revision file of `project` into `sources` and returns the revisions. An error
+/// only when a version directory cannot be listed; a bad file is a finding.
+pub fn load(project: &Project, sources: &mut Sources) -> Result<Loaded, Error> {
+    let files = revision_files(project)?;
+    Ok(load_files(files, sources))
+}
+
+/// Reads the given revision files, in the given order, into `sources`.
+pub fn load_files(files: Vec<PathBuf>, sources: &mut Sources) -> Loaded {
+    let first_id = sources.len();
+    let read: Vec<ReadFile> = files
+        .par_iter()
+        .enumerate()
+        .map(|(index, path)| {
+            let file = FileId(u32::try_from(first_id + index).expect("fewer than 2^32 files"));
+            read_revision_file(path, file)
+        })
+        .collect();
+
+    let mut loaded = Loaded {
+        revisions: Vec::with_capacity(read.len()),
+        findings: Vec::new(),
+    };
+    for (path, file) in files.into_iter().zip(read) {
+        let id = sources.add(path, file.text);
+        assert_eq!(
+            id, file.file,
+            "file ids are reserved in the order the files are added"
+        );
+        loaded.revisions.extend(file.revision);
+        loaded.findings.extend(file.findings);
+    }
+    loaded
+}
+
+/// One file, read: its text as registered in [`Sources`], its revision if it yields one, and
+/// the findings about it.
+#[derive(Debug)]
+struct ReadFile {
+    file: FileId,
+    text: Arc<str>,
+    revision: Option<Revision>,
+    findings: Vec<Finding>,
+}
+
+fn read_revision_file(path: &Path, file: FileId) -> ReadFile {
+    let display = || display_path(path);
+    match fs::read(path) {
+        Ok(bytes) => read_revision(&bytes, file, &display),
+        Err(error) => ReadFile {
+            file,
+            text: Arc::from(""),
+            revision: None,
+            findings: vec![rule::unreadable(Span::new(file, 0..0), &display(), &error)],
+        },
+    }
+}
+
+/// Reads one revision file's bytes. `display` names the file in messages; it is called only
+/// when a finding is made.
+fn read_revision(bytes: &[u8], file: FileId, display: &dyn Fn() -> String) -> ReadFile {
+    let (text, problem) = decode(bytes, file, display);
+    let text: Arc<str> = Arc::from(text.as_ref());
+    if let Some(finding) = problem {
+        return ReadFile {
+            file,
+            text,
+            revision: None,
+            findings: vec![finding],
+        };
+    }
+    let mut findings = Vec::new();
+    let revision = parse_revision(&text, file, display, &mut findings);
+    ReadFile {
+        file,
+        text,
+        revision,
+        findings,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The encodings driftlint decodes, named as Python's codec registry would accept them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Encoding {
+    Utf8,
+    Latin1,
+    Cp1252,
+    Ascii,
+}
+
+impl Encoding {
+    fn from_python_name(name: &str) -> Option<Encoding> {
+        let name = name.to_ascii_lowercase().replace('_', "-");
+        let encoding = match name.as_str() {
+            "utf-8" | "utf8" | "u8" | "utf" | "cp65001" => Encoding::Utf8,
+            "latin-1" | "latin1" | "latin" | "l1" | "iso-8859-1" | "iso8859-1" | "8859"
+            | "cp819" | "iso-latin-1" | "iso-ir-100" | "csisolatin1" => Encoding::Latin1,
+            "cp1252" | "windows-1252" => Encoding::Cp1252,
+            "ascii" | "us-ascii" | "646" | "us" => Encoding::Ascii,
+            // Python's tokenizer folds `utf-8-*` and `latin-1-*` variants (`utf-8-sig`,
+            // `latin-1-unix`) into the base encodings.
+            _ if name.starts_with("utf-8-") => Encoding::Utf8,
+            _ if name.starts_with("latin-1-") || name.starts_with("iso-8859-1-") => {
+                Encoding::Latin1
+            }
+            _ => return None,
+        };
+        Some(encoding)
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "UTF-8",
+            Encoding::Latin1 => "latin-1",
+            Encoding::Cp1252 => "cp1252",
+            Encoding::Ascii => "ASCII",
+        }
+    }
+}
+
+/// A PEP 263 coding declaration: the encoding name and the 1-based line (1 or 2) holding it.
+struct CodingCookie<'a> {
+    name: &'a str,
+    line: usize,
+}
+
+/// The coding declaration of `body` (the file after any BOM), read as Python's tokenizer reads
+/// it: `^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)` on the first line, or on the second when the
+/// first is blank or a comment.
+fn coding_cookie(body: &[u8]) -> Option<CodingCookie<'_>> {
+    let mut lines = body.split(|&b| b == b'\n');
+    let first = lines.next()?;
+    if let Some(name) = cookie_on_line(first) {
+        return Some(CodingCookie { name, line: 1 });
+    }
+    let first_is_blank_or_comment = first
+        .iter()
+        .find(|&&b| !matches!(b, b' ' | b'\t' | b'\x0c'))
+        .is_none_or(|&b| matches!(b, b'#' | b'\r'));
+    if !first_is_blank_or_comment {
+        return None;
+    }
+    let name = cookie_on_line(lines.next()?)?;
+    Some(CodingCookie { name, line: 2 })
+}
+
+fn cookie_on_line(line: &[u8]) -> Option<&str> {
+    let start = line
+        .iter()
+        .position(|&b| !matches!(b, b' ' | b'\t' | b'\x0c'))?;
+    if line[start] != b'#' {
+        return None;
+    }
+    let comment = &line[start + 1..];
+    let marker = comment
+        .windows(7)
+        .position(|w| w.starts_with(b"coding") && matches!(w[6], b':' | b'='))?;
+    let after = &comment[marker + 7..];
+    let after = &after[after
+        .iter()
+        .take_while(|&&b| matches!(b, b' ' | b'\t'))
+        .count()..];
+    let length = after
+        .iter()
+        .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        .count();
+    if length == 0 {
+        return None;
+    }
+    std::str::from_utf8(&after[..length]).ok()
+}
+
+/// The file's text (without a BOM) and, when it cannot be decoded, the finding saying why. The
+/// text of an undecodable file has each bad byte replaced by U+FFFD, so that the finding can
+/// point into it.
+fn decode<'a>(
+    bytes: &'a [u8],
+    file: FileId,
+    display: &dyn Fn() -> String,
+) -> (Cow<'a, str>, Option<Finding>) {
+    let (body, bom_length) = match bytes.strip_prefix(UTF8_BOM) {
+        Some(body) => (body, UTF8_BOM.len()),
+        None => (bytes, 0),
+    };
+    let cookie = coding_cookie(body);
+    let encoding = match &cookie {
+        None => Encoding::Utf8,
+        Some(cookie) => match Encoding::from_python_name(cookie.name) {
+            Some(encoding) => encoding,
+            // Every encoding Python accepts for source files reads ASCII as ASCII, so a file
+            // of ASCII bytes reads the same whatever it declares.
+            None if body.is_ascii() => Encoding::Ascii,
+            None => {
+                let text = String::from_utf8_lossy(body);
+                let span = Span::new(file, line_range(&text, cookie.line));
+                let finding = rule::unsupported_encoding(span, &display(), cookie.name);
+                return (text, Some(finding));
+            }
+        },
+    };
+    if bom_length > 0
+        && encoding != Encoding::Utf8
+        && let Some(cookie) = &cookie
+    {
+        let text = String::from_utf8_lossy(body);
+        let span = Span::new(file, line_range(&text, cookie.line));
+        let finding = rule::bom_with_other_encoding(span, &display(), cookie.name);
+        return (text, Some(finding));
+    }
+
+    let declared = cookie.is_some();
+    let (text, first_bad) = match encoding {
+        Encoding::Utf8 => match std::str::from_utf8(body) {
+            Ok(text) => return (Cow::Borrowed(text), None),
+            Err(error) => {
+                let offset = error.valid_up_to();
+                (String::from_utf8_lossy(body), Some((offset, offset)))
+            }
+        },
+        Encoding::Latin1 => (decode_single_byte(body, |b| Some(char::from(b))).0, None),
+        Encoding::Cp1252 => decode_single_byte(body, cp1252_char),
+        Encoding::Ascii => decode_single_byte(body, |b| b.is_ascii().then_some(char::from(b))),
+    };
+    let Some((raw_offset, text_offset)) = first_bad else {
+        return (text, None);
+    };
+    let position = line_col(&text, text_offset);
+    let bad = BadByte {
+        byte: body[raw_offset],
+        offset: raw_offset + bom_length,
+        line: position.line,
+        column: position.column,
+    };
+    let replacement_length = '\u{fffd}'.len_utf8();
+    let span_end = (text_offset + replacement_length).min(text.len());
+    let span = Span::new(file, to_u32(text_offset)..to_u32(span_end));
+    let finding = rule::undecodable(span, &display(), encoding.name(), declared, bad);
+    (text, Some(finding))
+}
+
+/// Decodes a single-byte encoding; bytes it does not define become U+FFFD, and the first of
+/// them is returned as (byte offset in `body`, byte offset in the text).
+fn decode_single_byte(
+    body: &[u8],
+    decode_byte: impl Fn(u8) -> Option<char>,
+) -> (Cow<'static, str>, Option<(usize, usize)>) {
+    let mut text = String::with_capacity(body.len() + body.len() / 8);
+    let mut first_bad = None;
+    for (offset, &byte) in body.iter().enumerate() {
+        match decode_byte(byte) {
+            Some(c) => text.push(c),
+            None => {
+                first_bad.get_or_insert((offset, text.len()));
+                text.push('\u{fffd}');
+            }
+        }
+    }
+    (Cow::Owned(text), first_bad)
+}
+
+/// Windows-1252: latin-1 except for 0x80–0x9F, five of which it leaves undefined (Python's
+/// codec refuses them).
+fn cp1252_char(byte: u8) -> Option<char> {
+    const HIGH: [Option<char>; 32] = [
+        Some('\u{20AC}'),
+        None,
+        Some('\u{201A}'),
+        Some('\u{0192}'),
+        Some('\u{201E}'),
+        Some('\u{2026}'),
+        Some('\u{2020}'),
+        Some('\u{2021}'),
+        Some('\u{02C6}'),
+        Some('\u{2030}'),
+        Some('\u{0160}'),
+        Some('\u{2039}'),
+        Some('\u{0152}'),
+        None,
+        Some('\u{017D}'),
+        None,
+        None,
+        Some('\u{2018}'),
+        Some('\u{2019}'),
+        Some('\u{201C}'),
+        Some('\u{201D}'),
+        Some('\u{2022}'),
+        Some('\u{2013}'),
+        Some('\u{2014}'),
+        Some('\u{02DC}'),
+        Some('\u{2122}'),
+        Some('\u{0161}'),
+        Some('\u{203A}'),
+        Some('\u{0153}'),
+        None,
+        Some('\u{017E}'),
+        Some('\u{0178}'),
+    ];
+    match byte {
+        0x80..=0x9F => HIGH[usize::from(byte - 0x80)],
+        _ => Some(char::from(byte)),
+    }
+}
+
+/// The byte range of 1-based `line` in `text`, without its line break.
+fn line_range(text: &str, line: usize) -> std::ops::Range<u32> {
+    let mut start = 0;
+    for _ in 1..line {
+        match text[start..].find('\n') {
+            Some(newline) => start += newline + 1,
+            None => break,
+        }
+    }
+    let end = text[start..]
+        .find('\n')
+        .map_or(text.len(), |newline| start + newline);
+    let end = if text[start..end].ends_with('\r') {
+        end - 1
+    } else {
+        end
+    };
+    to_u32(start)..to_u32(end)
+}
+
+fn to_u32(offset: usize) -> u32 {
+    u32::try_from(offset).unwrap_or(u32::MAX)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing and reading the header
+
+fn parse_revision(
+    text: &str,
+    file: FileId,
+    display: &dyn Fn() -> String,
+    findings: &mut Vec<Finding>,
+) -> Option<Revision> {
+    let module = match ruff_python_parser::parse_module(text) {
+        // The tokens are not needed: keep only the tree.
+        Ok(parsed) => parsed.into_syntax(),
+        Err(error) => {
+            let span = Span::new(file, range_u32(error.location));
+            findings.push(rule::syntax_error(
+                span,
+                &display(),
+                &error.error.to_string(),
+            ));
+            return None;
+        }
+    };
+    let header = read_header(&module);
+    let revision = header_to_revision(&header, text, file, display, findings)?;
+    let upgrade = lower::lower_upgrade(&module, text, file);
+    Some(Revision {
+        upgrade,
+        ..revision
+    })
+}
+
+/// A module-level value as far as driftlint can know it without running Python.
+#[derive(Clone, Debug)]
+enum Value {
+    None,
+    Str(String),
+    /// A tuple, list or set, with the range of the whole expression.
+    Seq(Vec<Value>, TextRange),
+    /// Anything else: a call, an attribute, an imported name. The range is the expression's.
+    Unknown(TextRange),
+}
+
+/// The last top-level assignment of a header variable.
+#[derive(Debug)]
+struct Binding {
+    value: Value,
+    statement: TextRange,
+}
+
+#[derive(Debug, Default)]
+struct Header {
+    revision: Option<Binding>,
+    down_revision: Option<Binding>,
+    branch_labels: Option<Binding>,
+    depends_on: Option<Binding>,
+    message: Option<String>,
+    upgrade: Option<TextRange>,
+}
+
+impl Header {
+    fn slot(&mut self, name: &str) -> Option<&mut Option<Binding>> {
+        match name {
+            "revision" => Some(&mut self.revision),
+            "down_revision" => Some(&mut self.down_revision),
+            "branch_labels" => Some(&mut self.branch_labels),
+            "depends_on" => Some(&mut self.depends_on),
+            _ => None,
+        }
+    }
+}
+
+/// The module's constants, in the order Python binds them: a name maps to its value at the
+/// statement being read, so `REV = "ab"; down_revision = REV` resolves.
+struct Scope<'a> {
+    names: Vec<(&'a str, Value)>,
+}
+
+impl<'a> Scope<'a> {
+    fn lookup(&self, name: &str) -> Option<&Value> {
+        self.names
+            .iter()
+            .rev()
+            .find(|(bound, _)| *bound == name)
+            .map(|(_, value)| value)
+    }
+
+    fn bind(&mut self, name: &'a str, value: Value) {
+        match self.names.iter_mut().find(|(bound, _)| *bound == name) {
+            Some(slot) => slot.1 = value,
+            None => self.names.push((name, value)),
+        }
+    }
+
+    /// A name bound to something that is not a constant (an import, a function).
+    fn forget(&mut self, name: &str) {
+        self.names.retain(|(bound, _)| *bound != name);
+    }
+}
+
+fn read_header(module: &ModModule) -> Header {
+    let mut header = Header {
+        message: docstring_message(module),
+        ..Header::default()
+    };
+    let mut scope = Scope { names: Vec::new() };
+    for statement in &module.body {
+        match statement {
+            Stmt::Assign(assign) => {
+                let value = evaluate(&assign.value, &scope);
+                for target in &assign.targets {
+                    bind_target(target, &value, assign.range, &mut scope, &mut header);
+                }
+            }
+            Stmt::AnnAssign(assign) => {
+                // `revision: str` without a value binds nothing.
+                if let Some(value) = &assign.value {
+                    let value = evaluate(value, &scope);
+                    bind_target(
+                        &assign.target,
+                        &value,
+                        assign.range,
+                        &mut scope,
+                        &mut header,
+                    );
+                }
+            }
+            Stmt::AugAssign(assign) => {
+                forget_target(&assign.target, assign.range, &mut scope, &mut header);
+            }
+            Stmt::Import(import) => {
+                for alias in &import.names {
+                    let bound = match &alias.asname {
+                        Some(asname) => asname.as_str(),
+                        None => alias.name.as_str().split('.').next().unwrap_or_default(),
+                    };
+                    forget_name(bound, import.range, &mut scope, &mut header);
+                }
+            }
+            Stmt::ImportFrom(import) => {
+                for alias in &import.names {
+                    let bound = alias.asname.as_ref().unwrap_or(&alias.name).as_str();
+                    forget_name(bound, import.range, &mut scope, &mut header);
+                }
+            }
+            Stmt::FunctionDef(function) => {
+                if function.name.as_str() == "upgrade" {
+                    header.upgrade = Some(function.name.range);
+                }
+                forget_name(
+                    function.name.as_str(),
+                    function.range,
+                    &mut scope,
+                    &mut header,
+                );
+            }
+            Stmt::ClassDef(class) => {
+                forget_name(class.name.as_str(), class.range, &mut scope, &mut header);
+            }
+            _ => {}
+        }
+    }
+    header
+}
+
+fn bind_target<'a>(
+    target: &'a Expr,
+    value: &Value,
+    statement: TextRange,
+    scope: &mut Scope<'a>,
+    header: &mut Header,
+) {
+    match target {
+        Expr::Name(name) => {
+            let name = name.id.as_str();
+            if let Some(slot) = header.slot(name) {
+                *slot = Some(Binding {
+                    value: value.clone(),
+                    statement,
+                });
+            }
+            scope.bind(name, value.clone());
+        }
+        // `revision, down_revision = "b", "a"` unpacks element by element.
+        Expr::Tuple(ruff_python_ast::ExprTuple { elts: targets, .. })
+        | Expr::List(ruff_python_ast::ExprList { elts: targets, .. }) => match value {
+            Value::Seq(values, _)
+                if values.len() == targets.len()
+                    && !targets.iter().any(|t| matches!(t, Expr::Starred(_))) =>
+            {
+                for (target, value) in targets.iter().zip(values) {
+                    bind_target(target, value, statement, scope, header);
+                }
+            }
+            _ => {
+                let unknown = Value::Unknown(match value {
+                    Value::Unknown(range) | Value::Seq(_, range) => *range,
+                    _ => statement,
+                });
+                for target in targets {
+                    bind_target(target, &unknown, statement, scope, header);
+                }
+            }
+        },
+        Expr::Starred(starred) => {
+            forget_target(&starred.value, statement, scope, header);
+        }
+        // Attributes and subscripts bind no module name.
+        _ => {}
+    }
+}
+
+fn forget_target(target: &Expr, statement: TextRange, scope: &mut Scope<'_>, header: &mut Header) {
+    match target {
+        Expr::Name(name) => forget_name(name.id.as_str(), statement, scope, header),
+        Expr::Tuple(tuple) => {
+            for target in &tuple.elts {
+                forget_target(target, statement, scope, header);
+            }
+        }
+        Expr::List(list) => {
+            for target in &list.elts {
+                forget_target(target, statement, scope, header);
+            }
+        }
+        Expr::Starred(starred) => forget_target(&starred.value, statement, scope, header),
+        _ => {}
+    }
+}
+
+fn forget_name(name: &str, statement: TextRange, scope: &mut Scope<'_>, header: &mut Header) {
+    scope.forget(name);
+    if let Some(slot) = header.slot(name) {
+        *slot = Some(Binding {
+            value: Value::Unknown(statement),
+            statement,
+        });
+    }
+}
+
+/// The value of `expr` as far as literals, earlier constants and string concatenation go.
+fn evaluate(expr: &Expr, scope: &Scope<'_>) -> Value {
+    match expr {
+        Expr::NoneLiteral(_) => Value::None,
+        Expr::StringLiteral(literal) => Value::Str(literal.value.to_str().to_owned()),
+        Expr::Tuple(tuple) => evaluate_sequence(&tuple.elts, tuple.range, scope),
+        Expr::List(list) => evaluate_sequence(&list.elts, list.range, scope),
+        Expr::Set(set) => evaluate_sequence(&set.elts, set.range, scope),
+        Expr::Name(name) => match scope.lookup(name.id.as_str()) {
+            // A constant that was itself unknown is reported at this use, not at its
+            // definition, so that the message shows what the header says.
+            Some(Value::Unknown(_)) | None => Value::Unknown(name.range),
+            Some(value) => value.clone(),
+        },
+        Expr::BinOp(binop) if binop.op == Operator::Add => {
+            match (evaluate(&binop.left, scope), evaluate(&binop.right, scope)) {
+                (Value::Str(mut left), Value::Str(right)) => {
+                    left.push_str(&right);
+                    Value::Str(left)
+                }
+                _ => Value::Unknown(binop.range),
+            }
+        }
+        other => Value::Unknown(other.range()),
+    }
+}
+
+fn evaluate_sequence(elements: &[Expr], range: TextRange, scope: &Scope<'_>) -> Value {
+    if elements.iter().any(|e| matches!(e, Expr::Starred(_))) {
+        return Value::Unknown(range);
+    }
+    Value::Seq(elements.iter().map(|e| evaluate(e, scope)).collect(), range)
+}
+
+/// The first non-empty line of the module docstring: Alembic's message.
+fn docstring_message(module: &ModModule) -> Option<String> {
+    let Some(Stmt::Expr(first)) = module.body.first() else {
+        return None;
+    };
+    let Expr::StringLiteral(literal) = first.value.as_ref() else {
+        return None;
+    };
+    literal
+        .value
+        .to_str()
+        .lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty())
+        .map(str::to_owned)
+}
+
+/// Revision ids as Alembic's `util.to_tuple` reads them: `None` is none, a string is one id, a
+/// tuple or list is several. Empty strings name nothing (Alembic skips them as false). The
+/// second list holds the ranges of values that could not be resolved.
+fn id_list(value: &Value) -> (Vec<String>, Vec<TextRange>) {
+    let mut ids = Vec::new();
+    let mut unresolved = Vec::new();
+    match value {
+        Value::None => {}
+        Value::Str(id) => {
+            if !id.is_empty() {
+                ids.push(id.clone());
+            }
+        }
+        Value::Seq(items, _) => {
+            for item in items {
+                match item {
+                    Value::Str(id) if !id.is_empty() => ids.push(id.clone()),
+                    Value::Str(_) | Value::None => {}
+                    Value::Seq(_, range) | Value::Unknown(range) => unresolved.push(*range),
+                }
+            }
+        }
+        Value::Unknown(range) => unresolved.push(*range),
+    }
+    (ids, unresolved)
+}
+
+/// The source of `range`, shortened to its first line and 60 characters for a message.
+fn excerpt(text: &str, range: TextRange) -> String {
+    let start = (range.start().to_u32() as usize).min(text.len());
+    let end = (range.end().to_u32() as usize).clamp(start, text.len());
+    let source = text.get(start..end).unwrap_or_default();
+    let first_line = source.lines().next().unwrap_or_default().trim_end();
+    let mut short: String = first_line.chars().take(60).collect();
+    if short.len() < source.trim_end().len() {
+        short.push('…');
+    }
+    short
+}
+
+fn header_to_revision(
+    header: &Header,
+    text: &str,
+    file: FileId,
+    display: &dyn Fn() -> String,
+    findings: &mut Vec<Finding>,
+) -> Option<Revision> {
+    let span = |range: TextRange| Span::new(file, range_u32(range));
+
+    let Some(revision) = &header.revision else {
+        let first_line = Span::new(file, line_range(text, 1));
+        findings.push(rule::missing_variable(first_line, &display(), "revision"));
+        return None;
+    };
+    let id = match &revision.value {
+        Value::Str(id) if !id.trim().is_empty() => id.clone(),
+        other => {
+            let detail = match other {
+                Value::Str(_) => "it is an empty string".to_owned(),
+                Value::None => "it is None".to_owned(),
+                Value::Seq(_, range) => format!(
+                    "`{}` is a sequence; a revision id is one string",
+                    excerpt(text, *range)
+                ),
+                Value::Unknown(range) => format!("`{}` is not a literal", excerpt(text, *range)),
+            };
+            findings.push(rule::unresolved_required(
+                span(revision.statement),
+                &display(),
+                "revision",
+                &detail,
+            ));
+            return None;
+        }
+    };
+
+    let Some(down) = &header.down_revision else {
+        let at = span(revision.statement);
+        findings.push(rule::missing_variable(at, &display(), "down_revision"));
+        return None;
+    };
+    let (down_revisions, unresolved) = id_list(&down.value);
+    if let Some(&first_unresolved) = unresolved.first() {
+        let detail = format!("`{}` is not a literal", excerpt(text, first_unresolved));
+        findings.push(rule::unresolved_required(
+            span(down.statement),
+            &display(),
+            "down_revision",
+            &detail,
+        ));
+        return None;
+    }
+
+    let mut optional_list = |binding: &Option<Binding>, variable: &str| -> Vec<String> {
+        let Some(binding) = binding else {
+            return Vec::new();
+        };
+        let (values, unresolved) = id_list(&binding.value);
+        if !unresolved.is_empty() {
+            let texts: Vec<String> = unresolved.iter().map(|&r| excerpt(text, r)).collect();
+            let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+            findings.push(rule::unresolved_optional(
+                span(binding.statement),
+                &display(),
+                &id,
+                variable,
+                &texts,
+            ));
+        }
+        values
+    };
+    let branch_labels = optional_list(&header.branch_labels, "branch_labels");
+    let depends_on = optional_list(&header.depends_on, "depends_on");
+
+    Some(Revision {
+        id: id.clone(),
+        down_revisions,
+        branch_labels,
+        depends_on,
+        message: header.message.clone(),
+        file,
+        id_span: span(revision.statement),
+        down_span: Some(span(down.statement)),
+        branch_labels_span: header.branch_labels.as_ref().map(|b| span(b.statement)),
+        depends_on_span: header.depends_on.as_ref().map(|b| span(b.statement)),
+        upgrade_span: header.upgrade.map(span),
+        upgrade: Vec::new(),
+    })
+}
+
+fn range_u32(range: TextRange) -> std::ops::Range<u32> {
+    range.start().to_u32()..range.end().to_u32()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alembic::discover;
+    use crate::rules::{Rule, Severity};
+
+    fn load_case(case: &str) -> (Loaded, Sources) {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/parse")
+            .join(case);
+        let project = discover(&root, Some(Path::new("versions")))
+            .unwrap_or_else(|error| panic!("{case}: {error}"));
+        let mut sources = Sources::new();
+        let loaded = load(&project, &mut sources).unwrap_or_else(|error| panic!("{case}: {error}"));
+        (loaded, sources)
+    }
+
+    fn span_text<'a>(sources: &'a Sources, span: &Span) -> &'a str {
+        &sources.get(span.file).text[span.range.start as usize..span.range.end as usize]
+    }
+
+    /// What a revision file's header should read as.
+    struct Expected {
+        id: &'static str,
+        down: &'static [&'static str],
+        labels: &'static [&'static str],
+        depends: &'static [&'static str],
+        message: &'static str,
+    }
+
+    const fn rev(
+        id: &'static str,
+        down: &'static [&'static str],
+        message: &'static str,
+    ) -> Expected {
+        Expected {
+            id,
+            down,
+            labels: &[],
+            depends: &[],
+            message,
+        }
+    }
+
+    fn assert_case(case: &str, expected: &[Expected]) {
+        let (loaded, sources) = load_case(case);
+        let errors: Vec<&str> = loaded.findings.iter().map(|f| f.message.as_str()).collect();
+        assert!(errors.is_empty(), "{case}: unexpected findings {errors:#?}");
+        assert_eq!(
+            loaded.revisions.len(),
+            expected.len(),
+            "{case}: number of revisions"
+        );
+        for (revision, expected) in loaded.revisions.iter().zip(expected) {
+            assert_eq!(revision.id, expected.id, "{case}: revision");
+            assert_eq!(
+                revision.down_revisions, expected.down,
+                "{case}: down_revision of {}",
+                expected.id
+            );
+            assert_eq!(
+                revision.branch_labels, expected.labels,
+                "{case}: branch_labels of {}",
+                expected.id
+            );
+            assert_eq!(
+                revision.depends_on, expected.depends,
+                "{case}: depends_on of {}",
+                expected.id
+            );
+            assert_eq!(
+                revision.message.as_deref(),
+                Some(expected.message),
+                "{case}: message of {}",
+                expected.id
+            );
+
+            let id_text = span_text(&sources, &revision.id_span);
+            assert!(
+                id_text.starts_with("revision"),
+                "{case}: id span reads {id_text:?}"
+            );
+            let down_span = revision.down_span.as_ref().expect("down_revision span");
+            let down_text = span_text(&sources, down_span);
+            assert!(
+                down_text.starts_with("down_revision"),
+                "{case}: down span reads {down_text:?}"
+            );
+            if let Some(span) = &revision.branch_labels_span {
+                assert!(span_text(&sources, span).starts_with("branch_labels"));
+            }
+            if let Some(span) = &revision.depends_on_span {
+                assert!(span_text(&sources, span).starts_with("depends_on"));
+            }
+            let upgrade = revision.upgrade_span.as_ref().expect("def upgrade");
+            assert_eq!(span_text(&sources, upgrade), "upgrade", "{case}");
+        }
+    }
+
+    #[test]
+    fn bom_is_stripped_and_offsets_match_the_stored_text() {
+        assert_case("bom", &[rev("3f1c2a9b7d10", &[], "create accounts table")]);
+        let (loaded, sources) = load_case("bom");
+        let text = &sources.get(loaded.revisions[0].file).text;
+        assert!(
+            text.starts_with("\"\"\"create accounts"),
+            "BOM kept: {:?}",
+            &text[..8]
+        );
+        let position = sources.line_col(
+            loaded.revisions[0].file,
+            loaded.revisions[0].id_span.range.start,
+        );
+        assert_eq!((position.line, position.column), (13, 1));
+    }
+
+    #[test]
+    fn crlf_files() {
+        assert_case(
+            "crlf",
+            &[rev("a7d2e4c19b33", &["5b0e6f1a2c44"], "Add email to users")],
+        );
+        assert_case(
+            "bom_crlf",
+            &[rev("0c9d8e7f6a5b", &["a7d2e4c19b33"], "add locale column")],
+        );
+        let (loaded, sources) = load_case("crlf");
+        assert!(
+            sources.get(loaded.revisions[0].file).text.contains("\r\n"),
+            "line endings are kept"
+        );
+    }
+
+    #[test]
+    fn coding_cookies() {
+        assert_case(
+            "coding_latin1",
+            &[rev(
+                "1975d3b0a0b2",
+                &["88c1f0e2d3a4"],
+                "Ajout des catégories de dépenses",
+            )],
+        );
+        assert_case(
+            "coding_cp1252",
+            &[rev(
+                "b44e1f5a6c70",
+                &["1975d3b0a0b2"],
+                "Add “notes” to orders – free text",
+            )],
+        );
+        assert_case(
+            "coding_utf8",
+            &[rev(
+                "c0d1e2f3a4b5",
+                &["b44e1f5a6c70"],
+                "Rename straße to street",
+            )],
+        );
+        assert_case(
+            "coding_ascii_only",
+            &[rev(
+                "79a0b1c2d3e4",
+                &["68f9a0b1c2d3"],
+                "plain ascii under a euc-jp declaration",
+            )],
+        );
+    }
+
+    #[test]
+    fn python_syntax_real_files_use() {
+        assert_case(
+            "no_final_newline",
+            &[rev("4e5f6a7b8c9d", &["c0d1e2f3a4b5"], "drop legacy flag")],
+        );
+        assert_case(
+            "fstring_column0",
+            &[rev("9a8b7c6d5e4f", &["4e5f6a7b8c9d"], "backfill slugs")],
+        );
+        assert_case(
+            "walrus",
+            &[rev("e1f2a3b4c5d6", &["9a8b7c6d5e4f"], "dedupe emails")],
+        );
+        assert_case(
+            "async_await",
+            &[rev(
+                "5d6e7f8091a2",
+                &["e1f2a3b4c5d6"],
+                "add audit table (async engine project)",
+            )],
+        );
+        assert_case(
+            "generators",
+            &[rev("71b2c3d4e5f6", &["5d6e7f8091a2"], "seed roles")],
+        );
+        assert_case(
+            "match_statement",
+            &[rev(
+                "2b3c4d5e6f70",
+                &["71b2c3d4e5f6"],
+                "status enum per dialect",
+            )],
+        );
+        assert_case(
+            "global_statement",
+            &[rev("8c9d0e1f2a3b", &["2b3c4d5e6f70"], "add counters")],
+        );
+        assert_case(
+            "star_import",
+            &[rev(
+                "d4e5f6071829",
+                &["8c9d0e1f2a3b"],
+                "add index on created_at",
+            )],
+        );
+        assert_case(
+            "op_parameter",
+            &[rev(
+                "1f2e3d4c5b6a",
+                &["d4e5f6071829"],
+                "Add domain to tenants",
+            )],
+        );
+        assert_case(
+            "try_imports",
+            &[rev("6a7b8c9d0e1f", &["1f2e3d4c5b6a"], "jsonb settings")],
+        );
+    }
+
+    #[test]
+    fn ids_need_not_be_hex() {
+        assert_case(
+            "non_hex_ids",
+            &[
+                rev(
+                    "normalize_locked_text_default",
+                    &["Ibac91d24da2"],
+                    "Normalize the default of users.locked_text",
+                ),
+                rev("Ibac91d24da2", &["kilo"], "add tags to images"),
+                rev("kilo", &["juliet"], "add notifications"),
+            ],
+        );
+    }
+
+    #[test]
+    fn empty_strings_name_nothing() {
+        assert_case(
+            "depends_on_empty",
+            &[rev("0a1b2c3d4e5f", &["6a7b8c9d0e1f"], "add reports")],
+        );
+    }
+
+    #[test]
+    fn annotated_headers_merges_labels_and_dependencies() {
+        assert_case(
+            "annotated_headers",
+            &[
+                Expected {
+                    id: "33aa44bb55cc",
+                    down: &["f0e1d2c3b4a5"],
+                    labels: &["expand"],
+                    depends: &["0a1b2c3d4e5f", "kilo"],
+                    message: "expand: add orders.total_cents",
+                },
+                Expected {
+                    id: "77dd88ee99ff",
+                    down: &["33aa44bb55cc", "f0e1d2c3b4a5"],
+                    labels: &["contract"],
+                    depends: &["kilo"],
+                    message: "merge in list form, label as a plain string",
+                },
+                rev(
+                    "f0e1d2c3b4a5",
+                    &["0a1b2c3d4e5f", "6a7b8c9d0e1f"],
+                    "merge heads",
+                ),
+            ],
+        );
+    }
+
+    #[test]
+    fn constants_resolve_and_the_docstring_is_never_read_for_ids() {
+        assert_case(
+            "constant_reference",
+            &[rev("ab12", &["77dd88ee99ff"], "split full_name")],
+        );
+        assert_case(
+            "stale_docstring",
+            &[rev("5e5e5e5e5e5e", &["ab12"], "add phone")],
+        );
+    }
+
+    #[test]
+    fn non_literal_labels_and_dependencies_are_warnings_and_the_rest_is_kept() {
+        let (loaded, sources) = load_case("branch_labels_attribute");
+        assert_eq!(loaded.revisions.len(), 1);
+        let revision = &loaded.revisions[0];
+        assert_eq!(revision.id, "2a7f6b3c9d01");
+        assert_eq!(revision.down_revisions, ["5e5e5e5e5e5e"]);
+        assert!(revision.branch_labels.is_empty());
+        assert_eq!(revision.depends_on, ["5e5e5e5e5e5e"]);
+        assert_eq!(loaded.findings.len(), 2, "{:#?}", loaded.findings);
+        for (finding, (variable, value, line)) in loaded.findings.iter().zip([
+            ("branch_labels", "cli.EXPAND_BRANCH", 16),
+            ("depends_on", "cli.CONTRACT_HEAD", 17),
+        ]) {
+            assert_eq!(finding.rule, Rule::UnparsableMigration);
+            assert_eq!(finding.severity, Severity::Warning);
+            assert_eq!(finding.revision.as_deref(), Some("2a7f6b3c9d01"));
+            assert!(
+                finding.message.contains(&format!("`{variable}`")),
+                "{}",
+                finding.message
+            );
+            assert!(
+                finding.message.contains(&format!("`{value}`")),
+                "{}",
+                finding.message
+            );
+            assert!(
+                finding.message.contains("may be incomplete"),
+                "{}",
+                finding.message
+            );
+            let label = finding.primary.as_ref().expect("located");
+            assert_eq!(
+                sources
+                    .line_col(label.span.file, label.span.range.start)
+                    .line,
+                line
+            );
+        }
+    }
+
+    /// The one finding a broken case gives: its message and its 1-based line and column.
+    fn broken_case(case: &str) -> (String, usize, usize) {
+        let (loaded, sources) = load_case(case);
+        assert!(
+            loaded.revisions.is_empty(),
+            "{case}: {:#?}",
+            loaded.revisions
+        );
+        assert_eq!(loaded.findings.len(), 1, "{case}: {:#?}", loaded.findings);
+        let finding = &loaded.findings[0];
+        assert_eq!(finding.rule, Rule::UnparsableMigration);
+        assert_eq!(finding.severity, Severity::Error);
+        assert!(finding.help.is_some());
+        let label = finding.primary.as_ref().expect("located");
+        let position = sources.line_col(label.span.file, label.span.range.start);
+        let display = &sources.get(label.span.file).display;
+        assert!(
+            finding.message.contains(display.as_str()),
+            "{case}: {} lacks {display}",
+            finding.message
+        );
+        (finding.message.clone(), position.line, position.column)
+    }
+
+    #[test]
+    fn syntax_error_is_located_with_the_parsers_message() {
+        let (message, line, _) = broken_case("broken_syntax");
+        // The unclosed parenthesis of line 14 shows where the next line's statement begins.
+        assert!(
+            message.contains("is not valid Python: Expected `,`"),
+            "{message}"
+        );
+        assert_eq!(line, 15, "{message}");
+    }
+
+    #[test]
+    fn non_utf8_without_cookie_names_the_byte() {
+        let (message, line, column) = broken_case("broken_not_utf8");
+        assert_eq!((line, column), (2, 4), "{message}");
+        assert!(
+            message.contains("byte 0xE9 at line 2, column 4 (byte offset 21)"),
+            "{message}"
+        );
+        assert!(message.contains("declares no other encoding"), "{message}");
+    }
+
+    #[test]
+    fn unsupported_encoding_points_at_the_coding_line() {
+        let (message, line, _) = broken_case("broken_unsupported_encoding");
+        assert_eq!(line, 1);
+        assert!(message.contains("`shift_jis`"), "{message}");
+    }
+
+    #[test]
+    fn a_file_without_revision() {
+        let (message, line, _) = broken_case("broken_no_revision");
+        assert_eq!(line, 1);
+        assert!(message.contains("defines no `revision`"), "{message}");
+    }
+
+    #[test]
+    fn unresolvable_revision_and_down_revision() {
+        let (message, line, _) = broken_case("broken_unresolved_revision");
+        assert_eq!(line, 9, "{message}");
+        assert!(
+            message.contains("`uuid.uuid4().hex[:12]` is not a literal"),
+            "{message}"
+        );
+        let (message, line, _) = broken_case("broken_unresolved_down_revision");
+        assert_eq!(line, 10, "{message}");
+        assert!(
+            message.contains("`latest_revision()` is not a literal"),
+            "{message}"
+        );
+    }
+
+    // Finer points, on bytes rather than fixture files.
+
+    fn read(bytes: &[u8]) -> ReadFile {
+        read_revision(bytes, FileId(0), &|| "versions/x.py".to_owned())
+    }
+
+    fn read_ok(source: &str) -> Revision {
+        let file = read(source.as_bytes());
+        assert!(file.findings.is_empty(), "{:#?}", file.findings);
+        file.revision.expect("a revision")
+    }
+
+    #[test]
+    fn tuple_unpacking_reassignment_and_imports() {
+        let revision = read_ok("revision, down_revision = 'b', ('a',)\n");
+        assert_eq!(
+            (revision.id.as_str(), revision.down_revisions.as_slice()),
+            ("b", &["a".to_owned()][..])
+        );
+
+        // The last assignment wins, as when Python runs the module.
+        let revision = read_ok("revision = 'old'\ndown_revision = None\nrevision = 'new'\n");
+        assert_eq!(revision.id, "new");
+
+        // A name rebound by an import is no longer the constant.
+        let file =
+            read(b"BASE = 'a'\nfrom ids import BASE\nrevision = 'b'\ndown_revision = BASE\n");
+        assert!(file.revision.is_none());
+        assert!(
+            file.findings[0].message.contains("`BASE` is not a literal"),
+            "{}",
+            file.findings[0].message
+        );
+    }
+
+    #[test]
+    fn partly_resolvable_depends_on_keeps_what_resolves() {
+        let file = read(
+            b"import deps\nrevision = 'b'\ndown_revision = 'a'\ndepends_on = ['x', deps.Y, \"\"]\n",
+        );
+        let revision = file.revision.expect("revision");
+        assert_eq!(revision.depends_on, ["x"]);
+        assert_eq!(file.findings.len(), 1);
+        assert_eq!(file.findings[0].severity, Severity::Warning);
+    }
+
+    #[test]
+    fn missing_down_revision_is_an_error() {
+        let file = read(b"revision = 'b'\n");
+        assert!(file.revision.is_none());
+        assert!(
+            file.findings[0]
+                .message
+                .contains("defines no `down_revision`")
+        );
+    }
+
+    #[test]
+    fn cookie_rules_follow_pep_263() {
+        // The second line counts only after a blank or comment first line.
+        let latin1 = b"#!/usr/bin/env python\n# coding: latin-1\n\"\"\"caf\xe9\"\"\"\nrevision = 'a'\ndown_revision = None\n";
+        assert_eq!(
+            read(latin1).revision.expect("latin-1").message.as_deref(),
+            Some("café")
+        );
+        let too_late = b"import os\n# coding: latin-1\n\"\"\"caf\xe9\"\"\"\nrevision = 'a'\ndown_revision = None\n";
+        assert!(
+            read(too_late).revision.is_none(),
+            "a cookie after code is ignored"
+        );
+
+        let bom_and_latin1 =
+            b"\xEF\xBB\xBF# coding: latin-1\nrevision = 'a'\ndown_revision = None\n";
+        let file = read(bom_and_latin1);
+        assert!(
+            file.findings[0].message.contains("byte order mark"),
+            "{}",
+            file.findings[0].message
+        );
+
+        // 0x81 is undefined in cp1252; the offset is the raw byte's.
+        let cp1252 = b"# coding: cp1252\n\"\"\"x\x81\"\"\"\n";
+        let file = read(cp1252);
+        let message = &file.findings[0].message;
+        assert!(
+            message.contains("byte 0x81 at line 2, column 5 (byte offset 21)"),
+            "{message}"
+        );
+        assert!(
+            message.contains("the encoding its coding line declares (cp1252)"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn bad_utf8_offsets_count_the_bom() {
+        let file = read(b"\xEF\xBB\xBFrevision = '\xff'\n");
+        let message = &file.findings[0].message;
+        assert!(
+            message.contains("byte 0xFF at line 1, column 13 (byte offset 15)"),
+            "{message}"
+        );
+        let label = file.findings[0].primary.as_ref().expect("located");
+        assert_eq!(
+            &file.text[label.span.range.start as usize..label.span.range.end as usize],
+            "\u{fffd}"
+        );
+    }
+
+    #[test]
+    fn message_is_the_first_non_empty_docstring_line() {
+        let revision = read_ok(
+            "\"\"\"\n\n   Add users  \n\nRevision ID: a\n\"\"\"\nrevision = 'a'\ndown_revision = None\n",
+        );
+        assert_eq!(revision.message.as_deref(), Some("Add users"));
+        let revision = read_ok("revision = 'a'\ndown_revision = None\n");
+        assert_eq!(revision.message, None);
+        assert_eq!(revision.upgrade_span, None);
+    }
+
+    #[test]
+    fn an_empty_file_is_not_a_revision() {
+        let file = read(b"");
+        assert!(file.revision.is_none());
+        assert_eq!(file.findings.len(), 1);
+        assert!(file.findings[0].message.contains("defines no `revision`"));
+    }
+}
