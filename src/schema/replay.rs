@@ -1782,14 +1782,9 @@ fn display_key(key: &(String, String)) -> String {
     quote_qualified(&key.0, &key.1)
 }
 
-/// The name a column's [`PgType`] carries for an enum: bare in the default schema, qualified
-/// elsewhere (as `format_type()` prints it when the schema is not on the search path).
+/// The name a column's [`PgType`] carries for an enum, as `format_type()` prints it.
 fn enum_type_name(key: &(String, String)) -> String {
-    if key.0 == DEFAULT_SCHEMA {
-        key.1.clone()
-    } else {
-        format!("{}.{}", key.0, key.1)
-    }
+    PgType::user_defined(Some(&key.0), &key.1).name
 }
 
 /// The schema an index is looked up in: the one given, else its table's, else the default.
