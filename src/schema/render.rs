@@ -14,7 +14,6 @@ use serde::ser::{SerializeMap, Serializer};
 
 use super::model::{Column, IdentityKind, Schema, Sequence, Table};
 use super::replay::DEFAULT_SCHEMA;
-use super::types::PgType;
 use crate::fix::{quote_ident, quote_literal, quote_qualified};
 
 /// DDL that builds `schema` in an empty database: schemas, enum types, sequences, tables with
@@ -430,6 +429,7 @@ mod tests {
     use crate::schema::ops::{ColumnDef, Constraint, IdentitySpec, IndexDef, Op, OpAt, QualName};
     use crate::schema::replay::Replayer;
     use crate::schema::sql::lower_sql;
+    use crate::schema::types::PgType;
     use crate::source::{FileId, Span};
 
     fn replay_ops(ops: Vec<Op>) -> Schema {
