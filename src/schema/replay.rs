@@ -1282,6 +1282,21 @@ impl Replayer {
                         quote_qualified(&ref_schema, &ref_name)
                     ));
                 };
+                // `REFERENCES t` without columns means t's primary key.
+                let ref_columns = if ref_columns.is_empty() {
+                    match &referenced.primary_key {
+                        Some(pk) => pk.columns.clone(),
+                        None => {
+                            return Err(format!(
+                                "foreign key on {qualified} references table {} by its primary \
+                                 key, which it does not have",
+                                quote_qualified(&ref_schema, &ref_name)
+                            ));
+                        }
+                    }
+                } else {
+                    ref_columns
+                };
                 if let Some(missing) = ref_columns.iter().find(|c| referenced.column(c).is_none()) {
                     return Err(format!(
                         "foreign key on {qualified} references column {}.{}, which does not exist",
@@ -2488,6 +2503,26 @@ mod tests {
             "the key into teams is gone"
         );
         assert!(schema.sequences.is_empty(), "{:?}", sequence_names(&schema));
+    }
+
+    #[test]
+    fn a_reference_without_columns_means_the_primary_key() {
+        let schema = clean(vec![
+            create("teams", vec![pk("id", "integer")]),
+            create_with(
+                "members",
+                vec![col("team", "integer")],
+                vec![Constraint::ForeignKey {
+                    name: None,
+                    columns: vec!["team".into()],
+                    ref_table: q("teams"),
+                    ref_columns: Vec::new(),
+                    on_delete: None,
+                    on_update: None,
+                }],
+            ),
+        ]);
+        assert_eq!(table(&schema, "members").foreign_keys[0].ref_columns, ["id"]);
     }
 
     #[test]
