@@ -14,7 +14,6 @@ use serde::ser::{SerializeMap, Serializer};
 
 use super::model::{Column, IdentityKind, Schema, Sequence, Table};
 use super::replay::DEFAULT_SCHEMA;
-use super::types::PgType;
 use crate::fix::{quote_ident, quote_literal, quote_qualified};
 
 /// DDL that builds `schema` in an empty database: schemas, enum types, sequences, tables with
@@ -165,11 +164,7 @@ fn create_table(schema: &Schema, table: &Table) -> String {
 }
 
 fn column_definition(schema: &Schema, column: &Column) -> String {
-    let mut line = format!(
-        "{} {}",
-        quote_ident(&column.name),
-        type_sql(schema, &column.ty)
-    );
+    let mut line = format!("{} {}", quote_ident(&column.name), column.ty);
     if let Some(kind) = column.identity {
         line.push_str(match kind {
             IdentityKind::Always => " GENERATED ALWAYS AS IDENTITY",
@@ -195,27 +190,6 @@ fn column_definition(schema: &Schema, column: &Column) -> String {
         line.push_str(" NOT NULL");
     }
     line
-}
-
-/// A column type as SQL: built-in types as `format_type()` prints them, enum types by their
-/// (quoted) name.
-fn type_sql(schema: &Schema, ty: &PgType) -> String {
-    let enum_key = match ty.name.split_once('.') {
-        Some((type_schema, name)) => (type_schema.to_owned(), name.to_owned()),
-        None => (DEFAULT_SCHEMA.to_owned(), ty.name.clone()),
-    };
-    if !schema.enums.contains_key(&enum_key) {
-        return ty.to_string();
-    }
-    let mut sql = if ty.name.contains('.') {
-        quote_qualified(&enum_key.0, &enum_key.1)
-    } else {
-        quote_ident(&enum_key.1).into_owned()
-    };
-    for _ in 0..ty.array_dims {
-        sql.push_str("[]");
-    }
-    sql
 }
 
 /// An index entry: a column by its quoted name, an expression in parentheses.
@@ -455,6 +429,7 @@ mod tests {
     use crate::schema::ops::{ColumnDef, Constraint, IdentitySpec, IndexDef, Op, OpAt, QualName};
     use crate::schema::replay::Replayer;
     use crate::schema::sql::lower_sql;
+    use crate::schema::types::PgType;
     use crate::source::{FileId, Span};
 
     fn replay_ops(ops: Vec<Op>) -> Schema {

@@ -1282,6 +1282,21 @@ impl Replayer {
                         quote_qualified(&ref_schema, &ref_name)
                     ));
                 };
+                // `REFERENCES t` without columns means t's primary key.
+                let ref_columns = if ref_columns.is_empty() {
+                    match &referenced.primary_key {
+                        Some(pk) => pk.columns.clone(),
+                        None => {
+                            return Err(format!(
+                                "foreign key on {qualified} references table {} by its primary \
+                                 key, which it does not have",
+                                quote_qualified(&ref_schema, &ref_name)
+                            ));
+                        }
+                    }
+                } else {
+                    ref_columns
+                };
                 if let Some(missing) = ref_columns.iter().find(|c| referenced.column(c).is_none()) {
                     return Err(format!(
                         "foreign key on {qualified} references column {}.{}, which does not exist",
@@ -1782,14 +1797,9 @@ fn display_key(key: &(String, String)) -> String {
     quote_qualified(&key.0, &key.1)
 }
 
-/// The name a column's [`PgType`] carries for an enum: bare in the default schema, qualified
-/// elsewhere (as `format_type()` prints it when the schema is not on the search path).
+/// The name a column's [`PgType`] carries for an enum, as `format_type()` prints it.
 fn enum_type_name(key: &(String, String)) -> String {
-    if key.0 == DEFAULT_SCHEMA {
-        key.1.clone()
-    } else {
-        format!("{}.{}", key.0, key.1)
-    }
+    PgType::user_defined(Some(&key.0), &key.1).name
 }
 
 /// The schema an index is looked up in: the one given, else its table's, else the default.
@@ -2493,6 +2503,26 @@ mod tests {
             "the key into teams is gone"
         );
         assert!(schema.sequences.is_empty(), "{:?}", sequence_names(&schema));
+    }
+
+    #[test]
+    fn a_reference_without_columns_means_the_primary_key() {
+        let schema = clean(vec![
+            create("teams", vec![pk("id", "integer")]),
+            create_with(
+                "members",
+                vec![col("team", "integer")],
+                vec![Constraint::ForeignKey {
+                    name: None,
+                    columns: vec!["team".into()],
+                    ref_table: q("teams"),
+                    ref_columns: Vec::new(),
+                    on_delete: None,
+                    on_update: None,
+                }],
+            ),
+        ]);
+        assert_eq!(table(&schema, "members").foreign_keys[0].ref_columns, ["id"]);
     }
 
     #[test]

@@ -1162,7 +1162,9 @@ pub fn pg_type(data_type: &DataType) -> Result<(PgType, bool), String> {
             Ok((ty, false))
         }
         DataType::Custom(name, modifiers) => custom_type(name, modifiers),
-        other => Err(format!("the type {other} is not a PostgreSQL type")),
+        other => PgType::parse(&other.to_string())
+            .map(|ty| (ty, false))
+            .map_err(|_| format!("the type {other} is not a PostgreSQL type")),
     }
 }
 
@@ -1182,9 +1184,10 @@ fn character_length(
     }
 }
 
-/// Types sqlparser does not know by name: PostgreSQL's abbreviations (`timestamptz`, `int4`,
-/// `serial`), types it has no variant for (`inet`, `citext`), and user-defined ones (enums),
-/// which keep their name as written (qualified when a schema is given).
+/// Types sqlparser does not know by name: PostgreSQL's abbreviations (`timestamptz`, `int4`),
+/// the `serial` pseudo-types, types it has no variant for (`inet`, `citext`), and user-defined
+/// ones (enums), named as `format_type()` names them (quoted where needed, qualified outside
+/// `public`); [`PgType::parse`] knows them all but the serials.
 fn custom_type(
     name: &ObjectName,
     modifiers: &[sqlparser::ast::TypeModifier],
@@ -1195,53 +1198,25 @@ fn custom_type(
         .map(|part| part.as_ident().map(ident))
         .collect();
     let parts = parts.ok_or_else(|| format!("the type {name} is not understood"))?;
-    let mut numbers = Vec::new();
-    for modifier in modifiers {
-        match modifier {
-            sqlparser::ast::TypeModifier::Number(text, _) => numbers.push(
-                text.parse::<u32>()
-                    .map_err(|_| format!("type modifier {text} is not a number"))?,
-            ),
-            other => return Err(format!("type modifier {other} is not understood")),
-        }
-    }
     let unqualified = match parts.as_slice() {
         [single] => Some(single.as_str()),
         [schema, single] if schema == "pg_catalog" => Some(single.as_str()),
         _ => None,
     };
-    let (canonical, serial) = match unqualified {
-        Some("serial" | "serial4") => ("integer", true),
-        Some("bigserial" | "serial8") => ("bigint", true),
-        Some("smallserial" | "serial2") => ("smallint", true),
-        Some("int2") => ("smallint", false),
-        Some("int" | "int4") => ("integer", false),
-        Some("int8") => ("bigint", false),
-        Some("float4") => ("real", false),
-        Some("float8") => ("double precision", false),
-        Some("bool") => ("boolean", false),
-        Some("varchar") => ("character varying", false),
-        Some("bpchar") => ("character", false),
-        Some("timestamptz") => ("timestamp with time zone", false),
-        Some("timetz") => ("time with time zone", false),
-        Some("varbit") => ("bit varying", false),
-        Some("decimal") => ("numeric", false),
-        Some(other) => (other, false),
-        None => ("", false),
+    let serial = match unqualified {
+        Some("serial" | "serial4") => Some("integer"),
+        Some("bigserial" | "serial8") => Some("bigint"),
+        Some("smallserial" | "serial2") => Some("smallint"),
+        _ => None,
     };
-    let name = if canonical.is_empty() {
-        parts.join(".")
-    } else {
-        canonical.to_owned()
-    };
-    Ok((
-        PgType {
-            name,
-            modifiers: numbers,
-            array_dims: 0,
-        },
-        serial,
-    ))
+    if let Some(integer) = serial {
+        if !modifiers.is_empty() {
+            return Err(format!("the type {name} takes no modifiers"));
+        }
+        return Ok((PgType::simple(integer), true));
+    }
+    PgType::parse(&DataType::Custom(name.clone(), modifiers.to_vec()).to_string())
+        .map(|ty| (ty, false))
 }
 
 /// The identifiers a SQL fragment (a check condition, an index expression) uses, folded as
@@ -1453,8 +1428,12 @@ mod tests {
             ("inet", sized("inet", &[])),
             ("bit varying(3)", sized("bit varying", &[3])),
             ("My_Enum", sized("my_enum", &[])),
-            ("\"MyEnum\"", sized("MyEnum", &[])),
+            ("\"MyEnum\"", sized("\"MyEnum\"", &[])),
             ("other.mood", sized("other.mood", &[])),
+            ("\"Other\".mood", sized("\"Other\".mood", &[])),
+            ("public.mood", sized("mood", &[])),
+            ("pg_catalog.int4", sized("integer", &[])),
+            ("citext", sized("citext", &[])),
         ];
         for (written, expected) in cases {
             let Op::AddColumn { column, .. } =
