@@ -805,6 +805,8 @@ mod tests {
     #[test]
     fn nothing_found_names_everything_tried() {
         let error = discover(&fixture("empty"), None).unwrap_err();
+        let help = miette::Diagnostic::help(&error).map(|h| h.to_string());
+        assert!(help.is_some_and(|h| h.contains("--migrations")));
         let text = error.to_string();
         assert!(matches!(error, Error::NotFound { .. }), "{text}");
         for tried in [
