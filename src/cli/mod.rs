@@ -18,12 +18,13 @@ use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
 pub use args::Cli;
 use args::{
     CheckArgs, CheckFormat, ColorChoice, Command, ExplainArgs, GraphArgs, GraphFormat, InputArgs,
+    SchemaArgs, SchemaFormat,
 };
 
 use crate::alembic::Revision;
 use crate::alembic::{Project, discover};
 use crate::expect::{self, Expectations};
-use crate::graph::RevisionGraph;
+use crate::graph::{ResolveError, RevisionGraph};
 use crate::report;
 use crate::rules::{self, AllowedHeads, Context, Finding, RULES, Rule, Severity};
 use crate::schema::model::Schema;
@@ -92,9 +93,8 @@ pub fn run() -> ExitCode {
         Command::Check(args) => check(&args, term),
         Command::Heads(args) => heads(&args),
         Command::Graph(args) => graph(&args),
-        Command::Schema(_) | Command::Init(_) => {
-            Err(Failure::Diagnostic(Box::new(NotYet("this command"))))
-        }
+        Command::Schema(args) => schema(&args),
+        Command::Init(_) => Err(Failure::Diagnostic(Box::new(NotYet("this command")))),
         Command::Explain(args) => explain(&args),
     };
     match outcome {
@@ -247,6 +247,45 @@ fn graph(args: &GraphArgs) -> Outcome {
         GraphFormat::Dot => report::graph::dot(&ws.revisions, &ws.graph),
         GraphFormat::Mermaid => report::graph::mermaid(&ws.revisions, &ws.graph),
         GraphFormat::Json => report::graph::json(&ws.sources, &ws.revisions, &ws.graph),
+    };
+    emit(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("{message}")]
+#[diagnostic(code(driftlint::unknown_revision))]
+struct UnknownRevision {
+    message: String,
+    #[help]
+    help: String,
+}
+
+fn schema(args: &SchemaArgs) -> Outcome {
+    let cwd = cwd()?;
+    let ws = load_workspace(&cwd, args.migrations.as_deref())?;
+    let targets = match &args.revision {
+        None => ws.graph.heads.clone(),
+        Some(name) => ws.graph.resolve(&ws.revisions, name).map_err(|e| {
+            let (message, help) = match e {
+                ResolveError::Unknown(n) => (
+                    format!("no revision is named `{n}`"),
+                    "give a revision id (or a unique prefix of one), a branch label, `head` or \
+                     `base`; `driftlint graph` lists the revisions"
+                        .to_owned(),
+                ),
+                ResolveError::Ambiguous(n, ids) => (
+                    format!("`{n}` is the start of several revision ids"),
+                    format!("give more of the id: {}", ids.join(", ")),
+                ),
+            };
+            Failure::from(UnknownRevision { message, help })
+        })?,
+    };
+    let replayed = replay::replay(&ws.revisions, &ws.graph, &targets);
+    let text = match args.format {
+        SchemaFormat::Yaml => crate::schema::render::to_yaml(&replayed.schema),
+        SchemaFormat::Sql => crate::schema::render::to_sql(&replayed.schema),
     };
     emit(&text)?;
     Ok(ExitCode::SUCCESS)

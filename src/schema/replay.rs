@@ -2522,7 +2522,10 @@ mod tests {
                 }],
             ),
         ]);
-        assert_eq!(table(&schema, "members").foreign_keys[0].ref_columns, ["id"]);
+        assert_eq!(
+            table(&schema, "members").foreign_keys[0].ref_columns,
+            ["id"]
+        );
     }
 
     #[test]
