@@ -1501,7 +1501,7 @@ impl<'a> Lowerer<'a> {
                 self.emit(range, label, result);
             }
             CallKind::ObjectDdl(receiver, method) => {
-                let result = self.lower_object_ddl(receiver, method);
+                let result = self.lower_object_ddl(call, receiver, method);
                 self.emit(range, label, result);
             }
             CallKind::Helper(def, def_frame) => self.follow_helper(call, frame, def, def_frame),
@@ -1752,6 +1752,48 @@ impl<'a> Lowerer<'a> {
     }
 
     fn lower_operation(
+        &self,
+        method: &str,
+        call: &'a ExprCall,
+        frame: usize,
+        batch: Option<&Option<QualName>>,
+    ) -> Result<Vec<Op>, Why> {
+        let ops = self.lower_operation_unguarded(method, call, frame, batch)?;
+        // Alembic renders `if_not_exists=True` / `if_exists=True` as `IF [NOT] EXISTS` on the
+        // operation's own statement only (not on the enum types or indexes it brings along).
+        let guard_keyword = match method {
+            "create_table" | "add_column" | "create_index" => "if_not_exists",
+            "drop_table" | "drop_column" | "drop_index" | "drop_constraint" => "if_exists",
+            _ => return Ok(ops),
+        };
+        let guarded = self
+            .optional_bool(
+                call.arguments.find_keyword(guard_keyword).map(|k| At {
+                    expr: &k.value,
+                    frame,
+                }),
+                &format!("{guard_keyword}="),
+            )?
+            .unwrap_or(false);
+        if !guarded {
+            return Ok(ops);
+        }
+        Ok(ops
+            .into_iter()
+            .map(|op| match op {
+                Op::CreateTable { .. }
+                | Op::AddColumn { .. }
+                | Op::CreateIndex { .. }
+                | Op::DropTable { .. }
+                | Op::DropColumn { .. }
+                | Op::DropIndex { .. }
+                | Op::DropConstraint { .. } => Op::Guarded { op: Box::new(op) },
+                other => other,
+            })
+            .collect())
+    }
+
+    fn lower_operation_unguarded(
         &self,
         method: &str,
         call: &'a ExprCall,
@@ -2437,7 +2479,37 @@ impl<'a> Lowerer<'a> {
     }
 
     /// `<enum>.create(op.get_bind())`, `<sequence>.drop(bind)` and similar.
-    fn lower_object_ddl(&self, receiver: At<'a>, method: &str) -> Result<Vec<Op>, Why> {
+    fn lower_object_ddl(
+        &self,
+        call: &'a ExprCall,
+        receiver: At<'a>,
+        method: &str,
+    ) -> Result<Vec<Op>, Why> {
+        let ops = self.lower_object_ddl_unguarded(receiver, method)?;
+        // `checkfirst=True` creates only what is missing and drops only what is there. Its
+        // default differs: True for `postgresql.ENUM` and `sa.Sequence`, False for `sa.Enum`.
+        let object = self.deref(receiver);
+        let default = object.expr.as_call_expr().is_some_and(|object_call| {
+            self.sym_is(object.child(&object_call.func), |s| {
+                matches!(s, Sym::Pg("ENUM") | Sym::Sa("Sequence"))
+            })
+        });
+        let checkfirst = match call.arguments.find_argument_value("checkfirst", 1) {
+            None => default,
+            Some(value) => self
+                .optional_bool(Some(receiver.child(value)), "checkfirst=")?
+                .unwrap_or(default),
+        };
+        if !checkfirst {
+            return Ok(ops);
+        }
+        Ok(ops
+            .into_iter()
+            .map(|op| Op::Guarded { op: Box::new(op) })
+            .collect())
+    }
+
+    fn lower_object_ddl_unguarded(&self, receiver: At<'a>, method: &str) -> Result<Vec<Op>, Why> {
         if matches!(method, "create_all" | "drop_all") {
             return Err(Why::new(
                 "creates or drops the tables of a MetaData, which the replay does not follow",
@@ -3437,13 +3509,16 @@ op.execute(sa.schema.CreateSequence(sa.Sequence("counter", start=10, increment=5
 sa.Sequence("seq2", schema="app").create(bind)
 op.execute(sa.schema.DropSequence(sa.Sequence("counter")))"#,
         );
+        let guarded = |op: Op| Op::Guarded { op: Box::new(op) };
         assert_eq!(
             without_spans(ops),
             vec![
-                Op::CreateEnum {
+                // checkfirst=True (postgresql.ENUM's default too) creates only a missing type.
+                guarded(Op::CreateEnum {
                     name: t("status"),
                     values: vec!["a".into(), "b".into()],
-                },
+                }),
+                // sa.Enum's create() does not check first.
                 Op::CreateEnum {
                     name: t("other"),
                     values: vec!["q".into()],
@@ -3452,17 +3527,18 @@ op.execute(sa.schema.DropSequence(sa.Sequence("counter")))"#,
                     table: t("t"),
                     column: col("s", ty("status")),
                 },
-                Op::DropEnum { name: t("status") },
+                guarded(Op::DropEnum { name: t("status") }),
                 Op::CreateSequence {
                     name: t("counter"),
                     start: Some(10),
                     increment: Some(5),
                 },
-                Op::CreateSequence {
+                // A Sequence's create() checks first unless told otherwise.
+                guarded(Op::CreateSequence {
                     name: QualName::new(Some("app"), "seq2"),
                     start: None,
                     increment: None,
-                },
+                }),
                 Op::DropSequence { name: t("counter") },
             ]
         );
@@ -3533,6 +3609,61 @@ op.alter_column("users", "n", comment="just a comment", existing_nullable=True)"
                 },
             ]
         );
+    }
+
+    #[test]
+    fn if_exists_and_if_not_exists_guard_the_operation_itself() {
+        let ops = up(
+            r#"op.create_table("g", sa.Column("e", sa.Enum("a", name="genum")), if_not_exists=True)
+op.add_column("g", sa.Column("x", sa.Integer), if_not_exists=True)
+op.drop_column("g", "x", if_exists=True)
+op.create_index("ix_g", "g", ["e"], if_not_exists=True)
+op.drop_index("ix_g", table_name="g", if_exists=True)
+op.drop_constraint("c", "g", if_exists=True)
+op.drop_table("g", if_exists=False)
+with op.batch_alter_table("h") as b:
+    b.drop_column("y", if_exists=True)
+sa.Enum("k", name="kinds").create(op.get_bind(), checkfirst=True)
+postgresql.ENUM("k", name="kinds2").create(op.get_bind(), checkfirst=False)"#,
+        );
+        let shape: Vec<String> = ops
+            .iter()
+            .map(|op| match op {
+                Op::Guarded { op } => format!("guarded {}", variant(op)),
+                other => variant(other).to_owned(),
+            })
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                // CREATE TYPE is not guarded: Alembic emits it plainly before the table.
+                "CreateEnum",
+                "guarded CreateTable",
+                "guarded AddColumn",
+                "guarded DropColumn",
+                "guarded CreateIndex",
+                "guarded DropIndex",
+                "guarded DropConstraint",
+                "DropTable",
+                "guarded DropColumn",
+                "guarded CreateEnum",
+                "CreateEnum",
+            ]
+        );
+    }
+
+    fn variant(op: &Op) -> &'static str {
+        match op {
+            Op::CreateEnum { .. } => "CreateEnum",
+            Op::CreateTable { .. } => "CreateTable",
+            Op::AddColumn { .. } => "AddColumn",
+            Op::DropColumn { .. } => "DropColumn",
+            Op::CreateIndex { .. } => "CreateIndex",
+            Op::DropIndex { .. } => "DropIndex",
+            Op::DropConstraint { .. } => "DropConstraint",
+            Op::DropTable { .. } => "DropTable",
+            _ => "other",
+        }
     }
 
     #[test]
@@ -3637,14 +3768,16 @@ op.drop_index("ix_plain")"#);
                     },
                     concurrently: false,
                 },
-                Op::CreateIndex {
-                    table: QualName::new(Some("s"), "t"),
-                    index: IndexDef {
-                        name: Some("ix_lower".into()),
-                        columns: vec!["lower(email)".into()],
-                        unique: true,
-                    },
-                    concurrently: true,
+                Op::Guarded {
+                    op: Box::new(Op::CreateIndex {
+                        table: QualName::new(Some("s"), "t"),
+                        index: IndexDef {
+                            name: Some("ix_lower".into()),
+                            columns: vec!["lower(email)".into()],
+                            unique: true,
+                        },
+                        concurrently: true,
+                    }),
                 },
                 Op::DropIndex {
                     schema: None,
