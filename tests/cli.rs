@@ -302,3 +302,24 @@ fn bad_arguments_exit_2() {
     let o = driftlint(&root(), &["check", "--format", "xml"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn an_operation_that_does_not_fit_the_replayed_schema_is_reported() {
+    let dir = root().join("tests/fixtures/check/replay_problem");
+    let o = driftlint(
+        &dir,
+        &["check", "--migrations", "versions", "--format", "json"],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(rules_of(&v), ["unmodeled-operation"], "{v:#}");
+    let f = &v["findings"][0];
+    assert_eq!(f["severity"], "info");
+    assert_eq!(f["revision"], "2b00aa11bb22");
+    assert_eq!(f["location"]["path"], "versions/2b_drop_legacy.py");
+    assert_eq!(f["location"]["line"], 12);
+    assert!(
+        f["message"].as_str().unwrap().contains("legacy_flag"),
+        "{f:#}"
+    );
+    assert_eq!(o.status.code(), Some(0));
+}

@@ -27,8 +27,7 @@ use crate::expect::{self, Expectations};
 use crate::graph::{ResolveError, RevisionGraph};
 use crate::report;
 use crate::rules::{self, AllowedHeads, Context, Finding, RULES, Rule, Severity};
-use crate::schema::model::Schema;
-use crate::schema::replay;
+use crate::schema::replay::{self, Replay};
 use crate::source::Sources;
 
 /// What a command reports back: an exit code, or a failure to do the job (exit 2).
@@ -178,7 +177,7 @@ fn load_workspace_with_expectations(cwd: &Path, input: &InputArgs) -> Result<Wor
     Ok(ws)
 }
 
-fn context<'a>(ws: &'a Workspace, head_schema: Option<&'a Schema>) -> Context<'a> {
+fn context<'a>(ws: &'a Workspace, replay: Option<&'a Replay>) -> Context<'a> {
     let expectations = ws.expectations.as_ref();
     Context {
         sources: &ws.sources,
@@ -189,7 +188,8 @@ fn context<'a>(ws: &'a Workspace, head_schema: Option<&'a Schema>) -> Context<'a
         flavor: ws.project.flavor,
         input_findings: &ws.input_findings,
         expectations,
-        head_schema,
+        head_schema: replay.map(|r| &r.schema),
+        replay_problems: replay.map_or(&[], |r| &r.problems),
     }
 }
 
@@ -210,7 +210,7 @@ fn check(args: &CheckArgs, term: Terminal) -> Outcome {
     let cwd = cwd()?;
     let ws = load_workspace_with_expectations(&cwd, &args.input)?;
     let replay = replay::replay_heads(&ws.revisions, &ws.graph);
-    let ctx = context(&ws, Some(&replay.schema));
+    let ctx = context(&ws, Some(&replay));
     let mut findings = rules::run_all(&ctx);
     if let Some(e) = &ws.expectations {
         rules::apply_lint_config(e, &mut findings);

@@ -213,6 +213,8 @@ pub struct Context<'a> {
     pub expectations: Option<&'a crate::expect::Expectations>,
     /// The schema the migrations produce at their heads (the replay), when it was computed.
     pub head_schema: Option<&'a crate::schema::model::Schema>,
+    /// Operations the replay to the heads could not fit into the schema built before them.
+    pub replay_problems: &'a [crate::schema::replay::ReplayProblem],
 }
 
 type CheckFn = fn(&Context<'_>, &mut Vec<Finding>);

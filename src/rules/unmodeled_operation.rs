@@ -16,6 +16,30 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             out.push(finding(what, tables, &revision.id, op_at.span.clone()));
         }
     }
+    // An operation that does not fit the schema built before it (dropping a column no revision
+    // created, say) is skipped by the replay: the schema after it may differ from the database's.
+    for problem in ctx.replay_problems {
+        out.push(
+            Finding::new(
+                Rule::UnmodeledOperation,
+                FindingSource::Migrations,
+                format!(
+                    "the replay could not apply this operation: {}",
+                    problem.message
+                ),
+            )
+            .at(
+                problem.span.clone(),
+                "does not fit the schema replayed so far",
+            )
+            .revision(problem.revision.clone())
+            .help(
+                "The schema computed after this revision may be incomplete. Usually an earlier \
+                 change was made outside the migrations (by hand, or in code the replay cannot \
+                 follow); if so, checks on this table may report drift that is not there.",
+            ),
+        );
+    }
 }
 
 fn display(table: &QualName) -> String {
@@ -129,6 +153,7 @@ mod tests {
             input_findings: &[],
             expectations: None,
             head_schema: None,
+            replay_problems: &[],
         };
         let mut out = Vec::new();
         check(&ctx, &mut out);

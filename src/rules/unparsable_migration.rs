@@ -185,6 +185,7 @@ mod tests {
             input_findings: &input,
             expectations: None,
             head_schema: None,
+            replay_problems: &[],
         };
         let mut out = Vec::new();
         check(&ctx, &mut out);
