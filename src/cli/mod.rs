@@ -17,8 +17,8 @@ use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
 
 pub use args::Cli;
 use args::{
-    CheckArgs, CheckFormat, ColorChoice, Command, ExplainArgs, GraphArgs, GraphFormat, InputArgs,
-    SchemaArgs, SchemaFormat,
+    CheckArgs, CheckFormat, ColorChoice, Command, ExplainArgs, GraphArgs, GraphFormat, InitArgs,
+    InputArgs, SchemaArgs, SchemaFormat,
 };
 
 use crate::alembic::Revision;
@@ -93,7 +93,7 @@ pub fn run() -> ExitCode {
         Command::Heads(args) => heads(&args),
         Command::Graph(args) => graph(&args),
         Command::Schema(args) => schema(&args),
-        Command::Init(_) => Err(Failure::Diagnostic(Box::new(NotYet("this command")))),
+        Command::Init(args) => init(&args),
         Command::Explain(args) => explain(&args),
     };
     match outcome {
@@ -288,6 +288,52 @@ fn schema(args: &SchemaArgs) -> Outcome {
         SchemaFormat::Sql => crate::schema::render::to_sql(&replayed.schema),
     };
     emit(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("cannot write {path}: {source}")]
+#[diagnostic(
+    code(driftlint::write),
+    help("check that the directory exists and is writable")
+)]
+struct WriteError {
+    path: String,
+    source: io::Error,
+}
+
+fn init(args: &InitArgs) -> Outcome {
+    let cwd = cwd()?;
+    if args.database_url.is_some() {
+        return Err(NotYet("init --database-url").into());
+    }
+    let ws = load_workspace(&cwd, args.migrations.as_deref())?;
+    let replayed = replay::replay_heads(&ws.revisions, &ws.graph);
+    let text = expect::render_starting_file(&replayed.schema, AllowedHeads::default());
+    match &args.output {
+        None => emit(&text)?,
+        Some(path) => {
+            let write = |p: &Path, contents: &str| {
+                std::fs::write(p, contents).map_err(|source| WriteError {
+                    path: p.display().to_string(),
+                    source,
+                })
+            };
+            write(path, &text)?;
+            let schema_path = path
+                .parent()
+                .unwrap_or(Path::new("."))
+                .join(expect::JSON_SCHEMA_REFERENCE);
+            if !schema_path.exists() {
+                write(&schema_path, expect::JSON_SCHEMA)?;
+            }
+            eprintln!(
+                "driftlint: wrote {} ({} tables); review it, keep what must hold, and commit it",
+                path.display(),
+                replayed.schema.tables.len()
+            );
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 
