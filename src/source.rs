@@ -100,7 +100,8 @@ pub fn line_col(text: &str, offset: usize) -> LineCol {
     LineCol { line, column }
 }
 
-/// `path` relative to the working directory when it lies below it, with `/` separators.
+/// `path` relative to the working directory when it lies below it, with `/` separators;
+/// otherwise the path as given.
 pub fn display_path(path: &std::path::Path) -> String {
     let cwd = std::env::current_dir().ok();
     let shown = cwd
@@ -108,11 +109,12 @@ pub fn display_path(path: &std::path::Path) -> String {
         .and_then(|cwd| path.strip_prefix(cwd).ok())
         .unwrap_or(path);
     let shown = shown.strip_prefix(".").unwrap_or(shown);
-    shown
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
+    let text = shown.to_string_lossy();
+    if std::path::MAIN_SEPARATOR == '/' {
+        text.into_owned()
+    } else {
+        text.replace(std::path::MAIN_SEPARATOR, "/")
+    }
 }
 
 #[cfg(test)]
@@ -127,5 +129,19 @@ mod tests {
         // 'ç' is two bytes; 'd' is the second character of line 2.
         assert_eq!(line_col(text, 5), LineCol { line: 2, column: 2 });
         assert_eq!(line_col(text, 8), LineCol { line: 3, column: 1 });
+    }
+
+    #[test]
+    fn display_paths_are_relative_below_the_working_directory_and_absolute_elsewhere() {
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(display_path(&cwd.join("versions/a.py")), "versions/a.py");
+        assert_eq!(
+            display_path(std::path::Path::new("./versions/a.py")),
+            "versions/a.py"
+        );
+        assert_eq!(
+            display_path(std::path::Path::new("/elsewhere/a.py")),
+            "/elsewhere/a.py"
+        );
     }
 }

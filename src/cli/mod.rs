@@ -1,4 +1,304 @@
-//! The command line.
-pub fn run() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+//! The command line: parses arguments (clap), loads the inputs, runs the rules, prints a report
+//! and turns the outcome into an exit code: 0 clean, 1 findings at error severity (or warnings
+//! with `--deny-warnings`), 2 when driftlint could not do its job.
+//!
+//! Invariant: this is the only module that prints, reads the environment or owns a runtime.
+//! Library errors arrive as `miette::Diagnostic`s and leave as exit code 2 with a rendered
+//! message; nothing here panics on bad input.
+
+mod args;
+
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Parser;
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
+
+pub use args::Cli;
+use args::{
+    CheckArgs, CheckFormat, ColorChoice, Command, ExplainArgs, GraphArgs, GraphFormat, InputArgs,
+};
+
+use crate::alembic::Revision;
+use crate::alembic::{Project, discover};
+use crate::expect::{self, Expectations};
+use crate::graph::RevisionGraph;
+use crate::report;
+use crate::rules::{self, AllowedHeads, Context, Finding, RULES, Rule, Severity};
+use crate::schema::model::Schema;
+use crate::schema::replay;
+use crate::source::Sources;
+
+/// What a command reports back: an exit code, or a failure to do the job (exit 2).
+type Outcome = Result<ExitCode, Failure>;
+
+/// Why a command could not do its job.
+pub enum Failure {
+    /// A diagnostic to render on standard error.
+    Diagnostic(Box<dyn Diagnostic + Send + Sync + 'static>),
+    /// Standard output was closed (`driftlint graph | head`): not an error.
+    BrokenPipe,
+    Io(io::Error),
+}
+
+impl<E: Diagnostic + Send + Sync + 'static> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure::Diagnostic(Box::new(e))
+    }
+}
+
+/// Terminal settings decided once from `--color`, `NO_COLOR` and the terminal.
+#[derive(Clone, Copy)]
+struct Terminal {
+    color: bool,
+    width: usize,
+}
+
+impl Terminal {
+    fn detect(choice: ColorChoice) -> Self {
+        let color = match choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && io::stdout().is_terminal()
+            }
+        };
+        let width = terminal_size::terminal_size()
+            .map(|(w, _)| usize::from(w.0))
+            .or_else(|| std::env::var("COLUMNS").ok()?.parse().ok())
+            .unwrap_or(100)
+            .clamp(60, 200);
+        Terminal { color, width }
+    }
+}
+
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints --help and --version to stdout and usage errors to stderr.
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let term = Terminal::detect(cli.color);
+    let outcome = match cli.command {
+        Command::Check(args) => check(&args, term),
+        Command::Heads(args) => heads(&args),
+        Command::Graph(args) => graph(&args),
+        Command::Schema(_) | Command::Init(_) => {
+            Err(Failure::Diagnostic(Box::new(NotYet("this command"))))
+        }
+        Command::Explain(args) => explain(&args),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(Failure::BrokenPipe) => ExitCode::SUCCESS,
+        Err(Failure::Io(e)) => {
+            eprintln!("driftlint: {e}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Diagnostic(d)) => {
+            let theme = if term.color && io::stderr().is_terminal() {
+                GraphicalTheme::unicode()
+            } else {
+                GraphicalTheme::unicode_nocolor()
+            };
+            let mut text = String::new();
+            let handler = GraphicalReportHandler::new_themed(theme).with_width(term.width);
+            if handler.render_report(&mut text, d.as_ref()).is_err() {
+                text = format!("driftlint: {d}\n");
+            }
+            eprint!("{text}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("{0} is not available in this build")]
+struct NotYet(&'static str);
+
+/// Writes to standard output, treating a closed pipe as the reader's choice, not an error.
+fn emit(text: &str) -> Result<(), Failure> {
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Err(Failure::BrokenPipe),
+        Err(e) => Err(Failure::Io(e)),
+    }
+}
+
+fn cwd() -> Result<PathBuf, Failure> {
+    std::env::current_dir().map_err(Failure::Io)
+}
+
+/// The revision files of a project, read and linked into a graph, and the expectations.
+struct Workspace {
+    sources: Sources,
+    project: Project,
+    revisions: Vec<Revision>,
+    input_findings: Vec<Finding>,
+    graph: RevisionGraph,
+    expectations: Option<Expectations>,
+}
+
+fn load_workspace(cwd: &Path, migrations: Option<&Path>) -> Result<Workspace, Failure> {
+    let project = discover(cwd, migrations)?;
+    let mut sources = Sources::new();
+    let loaded = crate::alembic::load(&project, &mut sources)?;
+    let graph = RevisionGraph::build(&loaded.revisions);
+    Ok(Workspace {
+        sources,
+        project,
+        revisions: loaded.revisions,
+        input_findings: loaded.findings,
+        graph,
+        expectations: None,
+    })
+}
+
+/// Loads the revision files and the expectations: the file or directory given, else
+/// `expectations/` or `expectations.yaml` in the working directory, else none.
+fn load_workspace_with_expectations(cwd: &Path, input: &InputArgs) -> Result<Workspace, Failure> {
+    let mut ws = load_workspace(cwd, input.migrations.as_deref())?;
+    let path = match &input.expectations {
+        Some(p) => Some(cwd.join(p)),
+        None => expect::find_default(cwd),
+    };
+    if let Some(path) = path {
+        ws.expectations = Some(expect::load(&path, &mut ws.sources)?);
+    }
+    Ok(ws)
+}
+
+fn context<'a>(ws: &'a Workspace, head_schema: Option<&'a Schema>) -> Context<'a> {
+    let expectations = ws.expectations.as_ref();
+    Context {
+        sources: &ws.sources,
+        revisions: &ws.revisions,
+        graph: &ws.graph,
+        allowed_heads: expectations.map_or_else(AllowedHeads::default, |e| e.allowed_heads()),
+        allowed_heads_span: expectations.and_then(|e| e.allowed_heads_span()),
+        flavor: ws.project.flavor,
+        input_findings: &ws.input_findings,
+        expectations,
+        head_schema,
+    }
+}
+
+fn exit_code(findings: &[Finding], deny_warnings: bool) -> ExitCode {
+    let threshold = if deny_warnings {
+        Severity::Warning
+    } else {
+        Severity::Error
+    };
+    if findings.iter().any(|f| f.severity >= threshold) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn check(args: &CheckArgs, term: Terminal) -> Outcome {
+    let cwd = cwd()?;
+    let ws = load_workspace_with_expectations(&cwd, &args.input)?;
+    let replay = replay::replay_heads(&ws.revisions, &ws.graph);
+    let ctx = context(&ws, Some(&replay.schema));
+    let mut findings = rules::run_all(&ctx);
+    if let Some(e) = &ws.expectations {
+        rules::apply_lint_config(e, &mut findings);
+    }
+    let text = match args.format {
+        CheckFormat::Human => report::human::render(&ws.sources, &findings, term.color, term.width),
+        CheckFormat::Json => report::json::render(&ws.sources, &findings),
+        CheckFormat::Sarif => report::sarif::render(&ws.sources, &findings),
+        CheckFormat::Github => report::github::render(&ws.sources, &findings),
+    };
+    emit(&text)?;
+    Ok(exit_code(&findings, args.deny_warnings))
+}
+
+fn heads(args: &InputArgs) -> Outcome {
+    let cwd = cwd()?;
+    let ws = load_workspace_with_expectations(&cwd, args)?;
+    emit(&report::graph::heads(&ws.revisions, &ws.graph))?;
+    let ctx = context(&ws, None);
+    let mut findings = Vec::new();
+    (Rule::MultipleHeads.info().check)(&ctx, &mut findings);
+    if let Some(f) = findings.first() {
+        eprintln!("driftlint: {}", f.message);
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn graph(args: &GraphArgs) -> Outcome {
+    let cwd = cwd()?;
+    let ws = load_workspace(&cwd, args.migrations.as_deref())?;
+    let text = match args.format {
+        GraphFormat::Text => report::graph::text(&ws.sources, &ws.revisions, &ws.graph),
+        GraphFormat::Dot => report::graph::dot(&ws.revisions, &ws.graph),
+        GraphFormat::Mermaid => report::graph::mermaid(&ws.revisions, &ws.graph),
+        GraphFormat::Json => report::graph::json(&ws.sources, &ws.revisions, &ws.graph),
+    };
+    emit(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("no rule is named `{name}`")]
+#[diagnostic(code(driftlint::unknown_rule))]
+struct UnknownRule {
+    name: String,
+    #[help]
+    help: String,
+}
+
+fn explain(args: &ExplainArgs) -> Outcome {
+    if args.list {
+        let width = RULES.iter().map(|r| r.name.len()).max().unwrap_or(0);
+        let mut text = String::new();
+        for r in RULES {
+            text.push_str(&format!(
+                "{:width$}  {:7}  {}\n",
+                r.name,
+                r.severity.as_str(),
+                r.summary
+            ));
+        }
+        emit(&text)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let name = args.rule.as_deref().unwrap_or_default();
+    match Rule::from_name(name) {
+        Some(rule) => {
+            emit(rule.info().doc)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        None => {
+            let closest = RULES
+                .iter()
+                .map(|r| (rules::edit_distance(r.name, name), r.name))
+                .min()
+                .filter(|(d, _)| *d <= 4);
+            let help = match closest {
+                Some((_, n)) => {
+                    format!("did you mean `{n}`? `driftlint explain --list` lists every rule")
+                }
+                None => "`driftlint explain --list` lists every rule".to_owned(),
+            };
+            Err(UnknownRule {
+                name: name.to_owned(),
+                help,
+            }
+            .into())
+        }
+    }
 }

@@ -201,11 +201,24 @@ impl RevisionGraph {
         seen
     }
 
+    /// Every ancestor of `index` through `down_revision` edges only, `index` included: its
+    /// version history, without the branches it merely depends on.
+    pub fn down_ancestors(&self, index: usize) -> HashSet<usize> {
+        let mut seen = HashSet::new();
+        let mut stack = vec![index];
+        while let Some(i) = stack.pop() {
+            if seen.insert(i) {
+                stack.extend(self.parents(i, EdgeKind::Down));
+            }
+        }
+        seen
+    }
+
     /// The revision where the histories of two heads split: the newest common ancestor through
     /// `down_revision` edges. `None` when they share no ancestor (two bases).
     pub fn split_point(&self, a: usize, b: usize) -> Option<usize> {
-        let of_a = self.ancestors(a);
-        let of_b = self.ancestors(b);
+        let of_a = self.down_ancestors(a);
+        let of_b = self.down_ancestors(b);
         let common: HashSet<usize> = of_a.intersection(&of_b).copied().collect();
         // The newest common ancestor is the one that is no other common ancestor's ancestor.
         let mut newest: Vec<usize> = common
@@ -214,7 +227,7 @@ impl RevisionGraph {
             .filter(|&c| {
                 !common
                     .iter()
-                    .any(|&o| o != c && self.ancestors(o).contains(&c))
+                    .any(|&o| o != c && self.down_ancestors(o).contains(&c))
             })
             .collect();
         newest.sort_unstable();

@@ -13,11 +13,21 @@ use crate::fix::Fix;
 use crate::graph::RevisionGraph;
 use crate::source::{Sources, Span};
 
+pub mod column_type_mismatch;
 mod duplicate_revision;
+pub mod expectation_checks;
+pub mod forbidden_column_present;
+mod lint_config;
+pub mod migration_snippets;
+pub mod missing_column;
 mod missing_parent;
+pub mod missing_table;
 mod multiple_bases;
 mod multiple_heads;
+pub mod nullability_mismatch;
+pub mod primary_key_mismatch;
 mod revision_cycle;
+mod unmodeled_operation;
 pub mod unparsable_migration;
 
 /// How serious a finding is. Ordered: `Info < Warning < Error`.
@@ -252,7 +262,36 @@ registry! {
         "more than one root revision outside named branches";
     UnparsableMigration, "unparsable-migration", Error, unparsable_migration,
         "a revision file that is not valid Python or defines no revision";
+    UnmodeledOperation, "unmodeled-operation", Info, unmodeled_operation,
+        "an operation in upgrade() the replay cannot model";
+    MissingTable, "missing-table", Error, missing_table,
+        "an expected table does not exist";
+    MissingColumn, "missing-column", Error, missing_column,
+        "an expected column does not exist";
+    ForbiddenColumnPresent, "forbidden-column-present", Error, forbidden_column_present,
+        "a column listed in absent_columns exists";
+    PrimaryKeyMismatch, "primary-key-mismatch", Error, primary_key_mismatch,
+        "the primary key's columns differ from what is expected";
+    ColumnTypeMismatch, "column-type-mismatch", Error, column_type_mismatch,
+        "a column's type differs from what is expected";
+    NullabilityMismatch, "nullability-mismatch", Warning, nullability_mismatch,
+        "a column's nullability differs from what is expected";
 }
+
+pub use expectation_checks::check_expectations;
+pub use lint_config::apply_lint_config;
+
+/// The branch labels that apply to a revision (its own and its ancestors'), as `alembic heads`
+/// shows them.
+pub fn branch_labels_of(
+    revisions: &[Revision],
+    graph: &RevisionGraph,
+    index: usize,
+) -> std::collections::BTreeSet<String> {
+    multiple_heads::labels_of(revisions, graph, index)
+}
+
+pub(crate) use missing_parent::edit_distance;
 
 impl Rule {
     pub fn info(self) -> &'static RuleInfo {
@@ -335,3 +374,6 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+pub(crate) mod test_support;

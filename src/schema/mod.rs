@@ -6,6 +6,9 @@
 //! every comparison is between two values of one type.
 
 pub mod model;
+pub mod names;
 pub mod ops;
-pub mod types;
+pub mod render;
+pub mod replay;
 pub mod sql;
+pub mod types;

@@ -29,6 +29,9 @@ pub enum Autoincrement {
     Auto,
     True,
     False,
+    /// The column's type was written `serial`, `bigserial` or `smallserial` in raw SQL: it is
+    /// backed by its own sequence whatever its key, and its type is the matching integer type.
+    Serial,
 }
 
 /// `sa.Identity(...)` on a column.
@@ -209,6 +212,30 @@ pub enum Op {
     },
     DropEnum {
         name: QualName,
+    },
+    /// `ALTER INDEX name RENAME TO new_name` (raw SQL).
+    RenameIndex {
+        schema: Option<String>,
+        name: String,
+        new_name: String,
+    },
+    /// `ALTER TABLE table RENAME CONSTRAINT name TO new_name` (raw SQL).
+    RenameConstraint {
+        table: QualName,
+        name: String,
+        new_name: String,
+    },
+    /// `ALTER SEQUENCE name OWNED BY table.column` (or `OWNED BY NONE`, `owner: None`), raw SQL:
+    /// the sequence is dropped with the column. The sequence and the table share a schema.
+    SetSequenceOwner {
+        name: QualName,
+        owner: Option<(QualName, String)>,
+    },
+    /// An operation written with `IF EXISTS` or `IF NOT EXISTS` (raw SQL): where the object it
+    /// creates is already there, or the object it drops is already gone, it does nothing and
+    /// PostgreSQL does not complain.
+    Guarded {
+        op: Box<Op>,
     },
     /// Something that changes (or may change) the schema in a way the replay cannot follow: an
     /// operation in a loop, under an unknown condition, on a computed name, or SQL that does not

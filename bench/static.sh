@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Benchmark of the static check (issue: revision-graph lint): median wall time and peak RSS of
+# `driftlint check` on synthetic trees of 1,000, 5,000 and 20,000 revisions, beside
+# `alembic heads` on the same trees.
+#
+#   bash bench/static.sh            # all sizes
+#   SIZES="5000" RUNS=20 bash bench/static.sh
+#
+# Needs hyperfine and GNU time (Debian packages `hyperfine`, `time`) and .venv with alembic
+# (scripts/test creates it). Trees are generated once into bench/out/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$PWD"
+SIZES="${SIZES:-1000 5000 20000}"
+RUNS="${RUNS:-15}"
+ALEMBIC_RUNS="${ALEMBIC_RUNS:-3}"
+cargo build --release --quiet
+bin="$PWD/target/release/driftlint"
+alembic="$PWD/.venv/bin/alembic"
+mkdir -p bench/out
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -m), $(date -u +%Y-%m-%d)"
+printf '| revisions | driftlint check median | driftlint peak RSS | alembic heads median | speed-up |\n|---|---|---|---|---|\n'
+for n in $SIZES; do
+  tree="bench/out/tree-$n"
+  [ -d "$tree/versions" ] || python3 bench/gen_tree.py "$tree" "$n" >/dev/null
+  json="bench/out/driftlint-$n.json"
+  hyperfine --style none --warmup 3 --runs "$RUNS" -i --export-json "$json" \
+    "$bin check --migrations $tree" >/dev/null
+  ours=$(python3 -c "import json,sys; print(json.load(open('$json'))['results'][0]['median'])")
+  rss=$( { /usr/bin/time -f '%M' "$bin" check --migrations "$tree" >/dev/null; } 2>&1 | tail -1)
+  theirs="n/a"; ratio="n/a"
+  if [ -x "$alembic" ]; then
+    ajson="bench/out/alembic-$n.json"
+    (cd "$tree" && hyperfine --style none --warmup 1 --runs "$ALEMBIC_RUNS" -i --export-json "$root/$ajson" "$alembic heads" >/dev/null)
+    theirs=$(python3 -c "import json; print(json.load(open('$ajson'))['results'][0]['median'])")
+    ratio=$(python3 -c "print(f'{$theirs/$ours:.0f}x')")
+    theirs=$(python3 -c "print(f'{$theirs*1000:.0f} ms')")
+  fi
+  printf '| %s | %.1f ms | %.1f MB | %s | %s |\n' "$n" "$(python3 -c "print($ours*1000)")" "$(python3 -c "print($rss/1024)")" "$theirs" "$ratio"
+done

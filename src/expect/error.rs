@@ -1,0 +1,219 @@
+//! The one error type of the expectations reader. Every error names the file, and where the file
+//! could be read, carries it as miette source code with a label at the line and column at fault
+//! and a help line saying what to write instead. The command line turns any of them into exit 2.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use miette::{Diagnostic, LabeledSpan, NamedSource};
+
+use crate::source::{LineCol, line_col};
+
+/// What went wrong, for code that needs to tell errors apart (tests, the command line).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The path does not exist or cannot be read.
+    Io,
+    /// The file is not UTF-8 text.
+    NotUtf8,
+    /// The file is not valid YAML.
+    Syntax,
+    /// A mapping names the same key twice.
+    DuplicateKey,
+    /// A key the format does not have.
+    UnknownKey,
+    /// A value of the wrong kind: a list where a mapping belongs, a number where a name belongs.
+    WrongShape,
+    /// A column type that is not a PostgreSQL type.
+    InvalidType,
+    /// A rule name that driftlint does not have.
+    UnknownRule,
+    /// A value of the right kind that is not allowed (`severity: fatal`, `heads: 0`).
+    InvalidValue,
+    /// No `version:`.
+    MissingVersion,
+    /// A `version:` other than 1.
+    UnsupportedVersion,
+    /// The same table declared twice, in one file or in two.
+    DuplicateTable,
+    /// `heads`, `schema`, `sequences` or a rule's severity set differently in two files.
+    ConflictingSetting,
+    /// A directory given as the expectations holds no `*.yaml` or `*.yml` file.
+    NoFiles,
+}
+
+/// An expectations file that cannot be used, with where and why. Boxed so that the `Result`s of
+/// the reader stay small.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct Error(Box<ErrorDetails>);
+
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("{message}")]
+#[diagnostic(code(driftlint::expectations))]
+struct ErrorDetails {
+    kind: ErrorKind,
+    message: String,
+    path: PathBuf,
+    #[source_code]
+    source_code: Option<NamedSource<Arc<str>>>,
+    #[label(collection)]
+    labels: Vec<LabeledSpan>,
+    #[help]
+    help: Option<String>,
+    #[related]
+    related: Vec<OtherPlace>,
+    location: Option<LineCol>,
+}
+
+/// The other place in another file that an error involves (the first declaration of a table
+/// declared twice).
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("{message}")]
+#[diagnostic(severity(Advice))]
+pub struct OtherPlace {
+    message: String,
+    #[source_code]
+    source_code: NamedSource<Arc<str>>,
+    #[label(collection)]
+    labels: Vec<LabeledSpan>,
+}
+
+/// A YAML file as the error needs it: its path, the name users see and its text.
+#[derive(Clone, Debug)]
+pub(crate) struct ErrorFile {
+    pub path: PathBuf,
+    pub display: String,
+    pub text: Arc<str>,
+}
+
+impl ErrorFile {
+    fn named_source(&self) -> NamedSource<Arc<str>> {
+        NamedSource::new(&self.display, self.text.clone()).with_language("yaml")
+    }
+}
+
+impl Diagnostic for Error {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.0.code()
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        self.0.severity()
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.0.help()
+    }
+
+    fn url<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.0.url()
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.0.source_code()
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        self.0.labels()
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
+        self.0.related()
+    }
+}
+
+impl Error {
+    pub fn kind(&self) -> ErrorKind {
+        self.0.kind
+    }
+
+    /// The sentence saying what is wrong (without the location).
+    pub fn message(&self) -> &str {
+        &self.0.message
+    }
+
+    /// The file at fault.
+    pub fn path(&self) -> &Path {
+        &self.0.path
+    }
+
+    /// The 1-based line and character column of the primary label, when there is one.
+    pub fn location(&self) -> Option<LineCol> {
+        self.0.location
+    }
+
+    /// What to write instead.
+    pub fn help_text(&self) -> Option<&str> {
+        self.0.help.as_deref()
+    }
+
+    /// An error about a path that could not be read at all.
+    pub(crate) fn io(kind: ErrorKind, path: &Path, message: String, help: Option<String>) -> Self {
+        Error(Box::new(ErrorDetails {
+            kind,
+            message,
+            path: path.to_owned(),
+            source_code: None,
+            labels: Vec::new(),
+            help,
+            related: Vec::new(),
+            location: None,
+        }))
+    }
+
+    /// An error at `range` in `file`, with `label` saying what is there.
+    pub(crate) fn at(
+        kind: ErrorKind,
+        file: &ErrorFile,
+        range: Range<usize>,
+        message: impl Into<String>,
+        label: impl Into<String>,
+        help: Option<String>,
+    ) -> Self {
+        let location = Some(line_col(&file.text, range.start));
+        Error(Box::new(ErrorDetails {
+            kind,
+            message: message.into(),
+            path: file.path.clone(),
+            source_code: Some(file.named_source()),
+            labels: vec![LabeledSpan::new_primary_with_span(
+                Some(label.into()),
+                range.start..range.end.max(range.start),
+            )],
+            help,
+            related: Vec::new(),
+            location,
+        }))
+    }
+
+    /// Adds a secondary label in the same file.
+    pub(crate) fn also_at(mut self, range: Range<usize>, label: impl Into<String>) -> Self {
+        self.0.labels.push(LabeledSpan::new_with_span(
+            Some(label.into()),
+            range.start..range.end.max(range.start),
+        ));
+        self
+    }
+
+    /// Adds a place in another file.
+    pub(crate) fn also_in(
+        mut self,
+        file: &ErrorFile,
+        range: Range<usize>,
+        message: impl Into<String>,
+        label: impl Into<String>,
+    ) -> Self {
+        self.0.related.push(OtherPlace {
+            message: message.into(),
+            source_code: file.named_source(),
+            labels: vec![LabeledSpan::new_primary_with_span(
+                Some(label.into()),
+                range.start..range.end.max(range.start),
+            )],
+        });
+        self
+    }
+}

@@ -1,0 +1,377 @@
+//! Where each node of a YAML document is, by path. serde_yaml reads the values but keeps no
+//! positions, so this second, light pass walks the same text with saphyr-parser's event stream
+//! and records, for every mapping entry and sequence item, the byte range of its key and of its
+//! value. The reader joins the two by path (`tables` → `users` → `columns` → `email`).
+//!
+//! Invariant: ranges are byte offsets into the text given to [`SpanIndex::build`], on character
+//! boundaries. The pass never decides what a value means; a node it cannot place (under an
+//! alias, a merge key or a complex key) simply has no entry, and callers fall back to the nearest
+//! ancestor that has one.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use saphyr_parser::{Event, Parser, ScanError};
+
+/// One step in a path from the document root.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum PathSegment {
+    Key(String),
+    Index(usize),
+}
+
+/// Where one node is: its key (for a mapping entry) and its value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct NodeSpans {
+    pub key: Option<Range<usize>>,
+    pub value: Range<usize>,
+}
+
+/// A key written twice in one mapping, which YAML forbids.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct DuplicateKey {
+    /// The path of the mapping that holds the key twice.
+    pub parent: Vec<PathSegment>,
+    pub key: String,
+    pub first: Range<usize>,
+    pub second: Range<usize>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct SpanIndex {
+    nodes: HashMap<Vec<PathSegment>, NodeSpans>,
+    pub duplicate_keys: Vec<DuplicateKey>,
+}
+
+/// Where the parser stands inside one open mapping or sequence.
+enum Frame {
+    Mapping {
+        path: Vec<PathSegment>,
+        start: usize,
+        /// The key just read, waiting for its value: its text and range.
+        pending_key: Option<(String, Range<usize>)>,
+        /// Set while a complex key (a mapping or sequence used as a key) is being read.
+        reading_complex_key: bool,
+        keys_seen: HashMap<String, Range<usize>>,
+    },
+    Sequence {
+        path: Vec<PathSegment>,
+        start: usize,
+        next_index: usize,
+    },
+}
+
+/// Converts saphyr's character indices to byte offsets.
+struct Offsets {
+    char_starts: Vec<usize>,
+    len: usize,
+}
+
+impl Offsets {
+    fn new(text: &str) -> Self {
+        Offsets {
+            char_starts: text.char_indices().map(|(index, _)| index).collect(),
+            len: text.len(),
+        }
+    }
+
+    fn byte(&self, char_index: usize) -> usize {
+        self.char_starts
+            .get(char_index)
+            .copied()
+            .unwrap_or(self.len)
+    }
+}
+
+impl SpanIndex {
+    /// Walks the first document of `text`. Returns the scanner's error when the text is not
+    /// YAML; the caller normally reports serde_yaml's own error for that instead.
+    pub fn build(text: &str) -> Result<SpanIndex, ScanError> {
+        let offsets = Offsets::new(text);
+        let mut index = SpanIndex::default();
+        let mut stack: Vec<Frame> = Vec::new();
+        let mut documents_seen = 0usize;
+        for event in Parser::new_from_str(text) {
+            let (event, span) = event?;
+            let range = offsets.byte(span.start.index())..offsets.byte(span.end.index());
+            match event {
+                Event::DocumentStart(_) => {
+                    documents_seen += 1;
+                    if documents_seen > 1 {
+                        break;
+                    }
+                }
+                Event::Scalar(value, ..) => {
+                    index.node(&mut stack, Some(value.into_owned()), range);
+                }
+                Event::Alias(_) => index.node(&mut stack, None, range),
+                Event::MappingStart(..) => {
+                    let path = index.open_child(&mut stack);
+                    stack.push(Frame::Mapping {
+                        path: path.unwrap_or_default(),
+                        start: range.start,
+                        pending_key: None,
+                        reading_complex_key: false,
+                        keys_seen: HashMap::new(),
+                    });
+                }
+                Event::SequenceStart(..) => {
+                    let path = index.open_child(&mut stack);
+                    stack.push(Frame::Sequence {
+                        path: path.unwrap_or_default(),
+                        start: range.start,
+                        next_index: 0,
+                    });
+                }
+                Event::MappingEnd | Event::SequenceEnd => {
+                    let start = match stack.pop() {
+                        Some(Frame::Mapping { start, .. })
+                        | Some(Frame::Sequence { start, .. }) => start,
+                        None => continue,
+                    };
+                    // A block collection ends where the next token starts, which may be lines
+                    // below; the end of the last non-blank text before it is the honest end.
+                    let end = trim_trailing_space(text, start, range.end.max(start));
+                    index.node(&mut stack, None, start..end);
+                }
+                Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {}
+            }
+        }
+        Ok(index)
+    }
+
+    /// The spans of the node at `path`, if the pass could place it.
+    pub fn get(&self, path: &[PathSegment]) -> Option<&NodeSpans> {
+        self.nodes.get(path)
+    }
+
+    /// Called when a collection opens: when it is a mapping's key, marks the mapping as reading
+    /// a complex key. Returns the path the new collection will have, `None` under a complex key.
+    fn open_child(&mut self, stack: &mut [Frame]) -> Option<Vec<PathSegment>> {
+        match stack.last_mut() {
+            None => Some(Vec::new()),
+            Some(Frame::Mapping {
+                path,
+                pending_key,
+                reading_complex_key,
+                ..
+            }) => {
+                if *reading_complex_key {
+                    return None;
+                }
+                match pending_key {
+                    Some((key, _)) => {
+                        let mut child = path.clone();
+                        child.push(PathSegment::Key(key.clone()));
+                        Some(child)
+                    }
+                    None => {
+                        *reading_complex_key = true;
+                        None
+                    }
+                }
+            }
+            Some(Frame::Sequence {
+                path, next_index, ..
+            }) => {
+                let mut child = path.clone();
+                child.push(PathSegment::Index(*next_index));
+                Some(child)
+            }
+        }
+    }
+
+    /// Records a finished node (a scalar, an alias or a closed collection) in its parent.
+    /// `scalar` is the scalar's text, used when the node turns out to be a key.
+    fn node(&mut self, stack: &mut [Frame], scalar: Option<String>, range: Range<usize>) {
+        match stack.last_mut() {
+            None => {
+                self.nodes.insert(
+                    Vec::new(),
+                    NodeSpans {
+                        key: None,
+                        value: range,
+                    },
+                );
+            }
+            Some(Frame::Mapping {
+                path,
+                pending_key,
+                reading_complex_key,
+                keys_seen,
+                ..
+            }) => {
+                if *reading_complex_key {
+                    // The complex key is complete; its value follows and cannot be addressed.
+                    *reading_complex_key = false;
+                    *pending_key = Some(("\u{0}complex key".to_owned(), range));
+                    return;
+                }
+                match pending_key.take() {
+                    None => {
+                        let key = scalar.unwrap_or_else(|| "\u{0}alias key".to_owned());
+                        if let Some(first) = keys_seen.get(&key) {
+                            self.duplicate_keys.push(DuplicateKey {
+                                parent: path.clone(),
+                                key: key.clone(),
+                                first: first.clone(),
+                                second: range.clone(),
+                            });
+                        } else {
+                            keys_seen.insert(key.clone(), range.clone());
+                        }
+                        *pending_key = Some((key, range));
+                    }
+                    Some((key, key_range)) => {
+                        let mut child = path.clone();
+                        child.push(PathSegment::Key(key));
+                        // The first occurrence of a duplicated key keeps its entry.
+                        self.nodes.entry(child).or_insert(NodeSpans {
+                            key: Some(key_range),
+                            value: range,
+                        });
+                    }
+                }
+            }
+            Some(Frame::Sequence {
+                path, next_index, ..
+            }) => {
+                let mut child = path.clone();
+                child.push(PathSegment::Index(*next_index));
+                *next_index += 1;
+                self.nodes.insert(
+                    child,
+                    NodeSpans {
+                        key: None,
+                        value: range,
+                    },
+                );
+            }
+        }
+    }
+}
+
+/// `end` moved back over trailing whitespace and comment lines, but not before `start`.
+fn trim_trailing_space(text: &str, start: usize, end: usize) -> usize {
+    let end = end.min(text.len());
+    let mut cut = end;
+    // Walk back line by line past blank lines and lines that hold only a comment.
+    loop {
+        let before = &text[start..cut];
+        let trimmed = before.trim_end();
+        let line_start = trimmed.rfind('\n').map_or(0, |i| i + 1);
+        let last_line = &trimmed[line_start..];
+        if last_line.trim_start().starts_with('#') && line_start > 0 {
+            cut = start + line_start;
+            continue;
+        }
+        return start + trimmed.len();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(name: &str) -> PathSegment {
+        PathSegment::Key(name.to_owned())
+    }
+
+    fn text_at<'a>(text: &'a str, range: &Range<usize>) -> &'a str {
+        &text[range.clone()]
+    }
+
+    #[test]
+    fn records_keys_and_values_by_path() {
+        let text = "version: 1\ntables:\n  users:\n    columns:\n      email: { type: varchar(120), nullable: false }\n      id: integer\n    absent_columns: [legacy, \"old\"]\n";
+        let index = SpanIndex::build(text).expect("valid YAML");
+        let email = index
+            .get(&[key("tables"), key("users"), key("columns"), key("email")])
+            .expect("email is indexed");
+        assert_eq!(
+            text_at(text, email.key.as_ref().expect("has a key")),
+            "email"
+        );
+        assert_eq!(
+            text_at(text, &email.value),
+            "{ type: varchar(120), nullable: false }"
+        );
+        let ty = index
+            .get(&[
+                key("tables"),
+                key("users"),
+                key("columns"),
+                key("email"),
+                key("type"),
+            ])
+            .expect("type is indexed");
+        assert_eq!(text_at(text, &ty.value), "varchar(120)");
+        let old = index
+            .get(&[
+                key("tables"),
+                key("users"),
+                key("absent_columns"),
+                PathSegment::Index(1),
+            ])
+            .expect("second absent column is indexed");
+        assert_eq!(text_at(text, &old.value), "\"old\"");
+        let version = index.get(&[key("version")]).expect("version is indexed");
+        assert_eq!(text_at(text, &version.value), "1");
+    }
+
+    #[test]
+    fn block_collections_end_at_their_last_text() {
+        let text = "tables:\n  users:\n    columns: [id]\n\n# trailing comment\n\nlint: {}\n";
+        let index = SpanIndex::build(text).expect("valid YAML");
+        let users = index
+            .get(&[key("tables"), key("users")])
+            .expect("users is indexed");
+        assert_eq!(text_at(text, &users.value), "columns: [id]");
+    }
+
+    #[test]
+    fn finds_duplicate_keys_with_both_places() {
+        let text = "tables:\n  users: {}\n  orders: {}\n  users: {}\n";
+        let index = SpanIndex::build(text).expect("valid YAML");
+        assert_eq!(index.duplicate_keys.len(), 1);
+        let duplicate = &index.duplicate_keys[0];
+        assert_eq!(duplicate.key, "users");
+        assert_eq!(duplicate.parent, vec![key("tables")]);
+        assert_eq!(duplicate.first.start, text.find("users").expect("present"));
+        assert_eq!(
+            duplicate.second.start,
+            text.rfind("users").expect("present")
+        );
+    }
+
+    #[test]
+    fn offsets_are_bytes_after_multibyte_characters() {
+        let text = "# café ☕\ntables:\n  naïve: {}\n";
+        let index = SpanIndex::build(text).expect("valid YAML");
+        let naive = index.get(&[key("tables"), key("naïve")]).expect("indexed");
+        assert_eq!(
+            text_at(text, naive.key.as_ref().expect("has a key")),
+            "naïve"
+        );
+    }
+
+    #[test]
+    fn complex_keys_and_aliases_do_not_confuse_paths() {
+        let text =
+            "base: &b { type: text }\n? [a, b]\n: ignored\ncolumns:\n  x: *b\n  y: integer\n";
+        let index = SpanIndex::build(text).expect("valid YAML");
+        let y = index
+            .get(&[key("columns"), key("y")])
+            .expect("y is indexed");
+        assert_eq!(text_at(text, &y.value), "integer");
+        let x = index
+            .get(&[key("columns"), key("x")])
+            .expect("x is indexed");
+        assert_eq!(text_at(text, &x.value), "*b");
+    }
+
+    #[test]
+    fn reports_scan_errors() {
+        assert!(SpanIndex::build("a: [1, 2\n").is_err());
+    }
+}

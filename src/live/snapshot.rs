@@ -1,0 +1,856 @@
+//! Reading a live database into the shared schema model, read-only and in a fixed number of
+//! round trips.
+//!
+//! Everything happens in one `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY` transaction (one
+//! consistent snapshot of the catalogs and the data) with `statement_timeout`, `lock_timeout` and
+//! `idle_in_transaction_session_timeout` set locally, `search_path` pinned to `public` so that
+//! `format_type()` names types the same way whatever the role's settings, and JIT compilation
+//! off (the catalog queries' cost estimates are high enough to trigger it, and compiling them
+//! took a second on a database of 1,000 tables while running them takes milliseconds); it is
+//! rolled back at the end. The queries
+//! are plain `SELECT`s of the catalogs plus, for the data, `SELECT last_value, is_called FROM
+//! <sequence>` and `SELECT max(<column>) FROM <table>`: the locks taken are `AccessShareLock`s,
+//! those of any `SELECT`. Objects the role may not read (no `SELECT` privilege) are skipped and
+//! listed in [`LiveSnapshot::unreadable`], so a role with only `pg_read_all_data` or `SELECT`
+//! grants is enough.
+//!
+//! Round trips: one to open the transaction, one for all catalog queries (pipelined), one for
+//! all data queries (pipelined, `relations_per_query` relations per `UNION ALL` statement), one
+//! to roll back: four, whatever the number of tables. Invariant: no query is issued per table.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use tokio_postgres::types::{FromSql, Type};
+use tokio_postgres::{Client, Row, SimpleQueryMessage};
+
+use super::Error;
+use super::connect::connect;
+use super::error::query_error;
+use super::url::DatabaseUrl;
+use crate::schema::model::{
+    CheckConstraint, Column, ForeignKey, IdentityKind, Index, PrimaryKey, Schema, Sequence,
+    SequenceState, Table, UniqueConstraint,
+};
+use crate::schema::types::PgType;
+
+/// How to read the database.
+#[derive(Clone, Debug)]
+pub struct SnapshotOptions {
+    /// Connect timeout and `lock_timeout` (`--timeout`, 5 s by default); `statement_timeout` is
+    /// one second more.
+    pub timeout: Duration,
+    /// Alembic's version table (`version_table` in `env.py`); `alembic_version` by default.
+    pub version_table: String,
+    /// Its schema (`version_table_schema`); by default the first schema of the role's
+    /// `search_path` that holds it, as Alembic finds it.
+    pub version_table_schema: Option<String>,
+    /// How many tables or sequences one `UNION ALL` statement reads. The statements are
+    /// pipelined, so this does not change the round trips; it keeps each statement small,
+    /// because PostgreSQL's planning of a `UNION ALL` grows faster than its number of branches
+    /// (1,000 sequences in one statement plan several times slower than 20 statements of 50).
+    pub relations_per_query: usize,
+}
+
+impl SnapshotOptions {
+    pub fn new(timeout: Duration) -> SnapshotOptions {
+        SnapshotOptions {
+            timeout,
+            version_table: "alembic_version".to_owned(),
+            version_table_schema: None,
+            relations_per_query: 50,
+        }
+    }
+}
+
+/// What was read from the live database.
+#[derive(Clone, Debug)]
+pub struct LiveSnapshot {
+    /// Tables, columns, constraints, indexes, sequences (with their state) and enums of every
+    /// schema except `pg_catalog`, `information_schema`, `pg_toast` and temporary schemas. The
+    /// version table is included.
+    pub schema: Schema,
+    /// The rows of the version table, sorted; `None` when there is no version table.
+    pub versions: Option<Vec<String>>,
+    /// Where the version table was found, as `(schema, table)`.
+    pub version_table: Option<(String, String)>,
+    /// `max()` of every integer column fed by a sequence (serial, identity or a `nextval()`
+    /// default), keyed by `(schema, table, column)`; `None` for an empty table. Columns the role
+    /// may not read are absent.
+    pub column_max: HashMap<(String, String, String), Option<i64>>,
+    /// Sequences and columns that could not be read for lack of privileges, as qualified names
+    /// (`public.users_id_seq`, `public.users.id`).
+    pub unreadable: Vec<String>,
+    /// Round trips to the server after connecting (the handshake not counted).
+    pub round_trips: usize,
+    /// `server_version`, as `15.18 (Debian 15.18-0+deb12u1)`.
+    pub server_version: String,
+}
+
+/// Reads `url`'s database with default options and the given timeout.
+pub async fn snapshot(url: &DatabaseUrl, timeout: Duration) -> Result<LiveSnapshot, Error> {
+    snapshot_with(url, &SnapshotOptions::new(timeout)).await
+}
+
+/// Reads `url`'s database: connect, open the read-only transaction, read, roll back.
+pub async fn snapshot_with(
+    url: &DatabaseUrl,
+    options: &SnapshotOptions,
+) -> Result<LiveSnapshot, Error> {
+    let mut session = ReadOnlySession::open(url, options).await?;
+    let mut snapshot = session.read().await?;
+    snapshot.round_trips = session.close().await?;
+    Ok(snapshot)
+}
+
+/// A connection inside the read-only transaction. [`snapshot_with`] is the usual way in; the
+/// session is public so that callers (and tests) can look at the transaction while it is open.
+pub struct ReadOnlySession {
+    client: Client,
+    options: SnapshotOptions,
+    round_trips: usize,
+    /// The role's own `search_path` (`current_schemas(false)`), before the transaction pins
+    /// it to `public`; Alembic finds its version table through it.
+    search_path: Vec<String>,
+    backend_pid: i32,
+    server_version: String,
+}
+
+/// `"name"`, always quoted: these statements name tables as they are, whatever their spelling.
+fn quote_identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn qualified(schema: &str, name: &str) -> String {
+    format!("{}.{}", quote_identifier(schema), quote_identifier(name))
+}
+
+/// Schemas that belong to PostgreSQL itself.
+const USER_SCHEMAS: &str =
+    "n.nspname <> 'information_schema' AND n.nspname !~ '^pg_(catalog$|toast|temp_)'";
+
+impl ReadOnlySession {
+    /// Connects and opens the transaction (one round trip after the handshake).
+    pub async fn open(url: &DatabaseUrl, options: &SnapshotOptions) -> Result<Self, Error> {
+        let client = connect(url, options.timeout).await?;
+        let lock_ms = options.timeout.as_millis().clamp(1, i32::MAX as u128 / 4);
+        // A statement gets one second more than a lock wait, so that waiting for a lock (a
+        // migration holding one) is reported as that rather than as a slow statement.
+        let statement_ms = lock_ms + 1000;
+        // If driftlint dies in the middle, the server ends the session soon after.
+        let idle_ms = (statement_ms * 2).max(10_000);
+        // Only integers are formatted into this text.
+        let sql = format!(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n\
+             SET LOCAL statement_timeout = {statement_ms};\n\
+             SET LOCAL lock_timeout = {lock_ms};\n\
+             SET LOCAL idle_in_transaction_session_timeout = {idle_ms};\n\
+             SELECT set_config(name, 'off', true) FROM pg_settings WHERE name = 'jit';\n\
+             SELECT pg_backend_pid()::text, current_setting('server_version'), \
+             current_setting('server_version_num'), \
+             array_to_json(current_schemas(false))::text;\n\
+             SET LOCAL search_path = public"
+        );
+        let messages = client
+            .simple_query(&sql)
+            .await
+            .map_err(|error| query_error("opening the read-only transaction", &error))?;
+        let row = messages
+            .iter()
+            .filter_map(|message| match message {
+                SimpleQueryMessage::Row(row) => Some(row),
+                _ => None,
+            })
+            // The session facts, not set_config()'s echo.
+            .find(|row| row.len() == 4)
+            .ok_or_else(|| unexpected("opening the read-only transaction"))?;
+        let backend_pid = row
+            .get(0)
+            .and_then(|text| text.parse().ok())
+            .ok_or_else(|| unexpected("opening the read-only transaction"))?;
+        let server_version = row.get(1).unwrap_or_default().to_owned();
+        let version_num: u32 = row.get(2).and_then(|text| text.parse().ok()).unwrap_or(0);
+        let search_path: Vec<String> = row
+            .get(3)
+            .and_then(|json| serde_json::from_str(json).ok())
+            .unwrap_or_default();
+        // pg_sequence and attidentity arrived in PostgreSQL 10.
+        if version_num < 100_000 {
+            return Err(Error::Query {
+                step: "opening the read-only transaction",
+                message: format!("PostgreSQL {server_version} is too old"),
+                help: Some("driftlint reads PostgreSQL 10 and newer".to_owned()),
+            });
+        }
+        Ok(ReadOnlySession {
+            client,
+            options: options.clone(),
+            round_trips: 1,
+            search_path,
+            backend_pid,
+            server_version,
+        })
+    }
+
+    /// The server process serving this session (`pg_backend_pid()`).
+    pub fn backend_pid(&self) -> i32 {
+        self.backend_pid
+    }
+
+    /// Round trips so far, the handshake not counted.
+    pub fn round_trips(&self) -> usize {
+        self.round_trips
+    }
+
+    /// Runs SQL inside the read-only transaction (simple protocol) and returns its rows as text;
+    /// a write fails there with SQLSTATE 25006.
+    pub async fn query_text(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, Error> {
+        self.round_trips += 1;
+        let messages = self
+            .client
+            .simple_query(sql)
+            .await
+            .map_err(|error| query_error("running a query", &error))?;
+        Ok(messages
+            .iter()
+            .filter_map(|message| match message {
+                SimpleQueryMessage::Row(row) => Some(
+                    (0..row.len())
+                        .map(|index| row.get(index).map(str::to_owned))
+                        .collect(),
+                ),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Ends the transaction (rolling back: nothing was written) and returns the round trips.
+    pub async fn close(mut self) -> Result<usize, Error> {
+        self.round_trips += 1;
+        self.client
+            .batch_execute("ROLLBACK")
+            .await
+            .map_err(|error| query_error("closing the read-only transaction", &error))?;
+        Ok(self.round_trips)
+    }
+
+    /// Reads the catalogs (one round trip) and then the sequences, the column maxima and the
+    /// version table (one more round trip when there is any of them).
+    pub async fn read(&mut self) -> Result<LiveSnapshot, Error> {
+        let catalog = self.read_catalog().await?;
+        let mut builder = SchemaBuilder::default();
+        builder.tables(&catalog.columns)?;
+        builder.constraints(&catalog.constraints)?;
+        builder.indexes(&catalog.indexes)?;
+        builder.sequences(&catalog.sequences)?;
+        builder.default_sequences(&catalog.default_sequences)?;
+        builder.enums(&catalog.enums)?;
+        let version_table = match catalog.version_tables.first() {
+            Some(row) => {
+                let schema: String = get(row, 0, CATALOG)?;
+                let readable: bool = get(row, 1, CATALOG)?;
+                Some((schema, readable))
+            }
+            None => None,
+        };
+        if let Some((schema, false)) = &version_table {
+            return Err(Error::Query {
+                step: "reading the version table",
+                message: format!(
+                    "permission denied for {}.{}",
+                    schema, self.options.version_table
+                ),
+                help: Some(format!(
+                    "GRANT SELECT ON {} TO the role driftlint connects as",
+                    qualified(schema, &self.options.version_table)
+                )),
+            });
+        }
+        let data = self
+            .read_data(
+                &builder,
+                version_table.as_ref().map(|(schema, _)| schema.as_str()),
+            )
+            .await?;
+        let mut schema = builder.schema;
+        for ((seq_schema, seq_name), state) in data.sequence_states {
+            if let Some(sequence) = schema.sequences.get_mut(&(seq_schema, seq_name)) {
+                sequence.state = Some(state);
+            }
+        }
+        Ok(LiveSnapshot {
+            schema,
+            versions: data.versions,
+            version_table: version_table
+                .map(|(schema, _)| (schema, self.options.version_table.clone())),
+            column_max: data.column_max,
+            unreadable: builder.unreadable,
+            round_trips: self.round_trips,
+            server_version: self.server_version.clone(),
+        })
+    }
+
+    async fn read_catalog(&mut self) -> Result<Catalog, Error> {
+        let columns_sql = format!(
+            "SELECT n.nspname::text, c.relname::text, a.attname::text, \
+                    format_type(a.atttypid, a.atttypmod), a.attnotnull, \
+                    pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, a.attgenerated::text, \
+                    CASE WHEN d.oid IS NOT NULL OR a.attidentity <> '' \
+                         THEN has_schema_privilege(n.oid, 'USAGE') \
+                              AND has_column_privilege(c.oid, a.attnum, 'SELECT') END \
+             FROM pg_class c \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             LEFT JOIN pg_attribute a \
+                    ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
+             LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum \
+             WHERE c.relkind IN ('r', 'p') AND {USER_SCHEMAS} \
+             ORDER BY n.nspname, c.relname, a.attnum"
+        );
+        let constraints_sql = format!(
+            "SELECT n.nspname::text, c.relname::text, k.conname::text, k.contype::text, \
+                    ARRAY(SELECT a.attname::text FROM unnest(k.conkey) WITH ORDINALITY u(num, ord) \
+                          JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.num \
+                          ORDER BY u.ord), \
+                    rn.nspname::text, rc.relname::text, \
+                    ARRAY(SELECT a.attname::text FROM unnest(k.confkey) WITH ORDINALITY u(num, ord) \
+                          JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.num \
+                          ORDER BY u.ord), \
+                    CASE WHEN k.contype = 'c' THEN pg_get_expr(k.conbin, k.conrelid) END \
+             FROM pg_constraint k \
+             JOIN pg_class c ON c.oid = k.conrelid \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             LEFT JOIN pg_class rc ON rc.oid = k.confrelid \
+             LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace \
+             WHERE k.contype IN ('p', 'u', 'f', 'c') AND c.relkind IN ('r', 'p') \
+               AND {USER_SCHEMAS} \
+             ORDER BY n.nspname, c.relname, k.conname"
+        );
+        // Indexes that back a primary key, unique or exclusion constraint belong to the
+        // constraint, as in the replay.
+        let indexes_sql = format!(
+            "SELECT n.nspname::text, c.relname::text, i.relname::text, x.indisunique, \
+                    ARRAY(SELECT CASE WHEN x.indkey[k - 1] <> 0 \
+                                      THEN (SELECT a.attname::text FROM pg_attribute a \
+                                            WHERE a.attrelid = x.indrelid \
+                                              AND a.attnum = x.indkey[k - 1]) \
+                                      ELSE pg_get_indexdef(x.indexrelid, k, true) END \
+                          FROM generate_series(1, x.indnkeyatts::int) AS k ORDER BY k) \
+             FROM pg_index x \
+             JOIN pg_class i ON i.oid = x.indexrelid \
+             JOIN pg_class c ON c.oid = x.indrelid \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relkind IN ('r', 'p') AND {USER_SCHEMAS} \
+               AND NOT EXISTS (SELECT 1 FROM pg_constraint k \
+                               WHERE k.conindid = x.indexrelid AND k.contype IN ('p', 'u', 'x')) \
+             ORDER BY n.nspname, c.relname, i.relname"
+        );
+        let sequences_sql = format!(
+            "SELECT n.nspname::text, c.relname::text, format_type(s.seqtypid, NULL), \
+                    s.seqstart, s.seqincrement, \
+                    tn.nspname::text, t.relname::text, a.attname::text, d.deptype::text, \
+                    has_schema_privilege(n.oid, 'USAGE') \
+                    AND has_sequence_privilege(c.oid, 'SELECT') \
+             FROM pg_sequence s \
+             JOIN pg_class c ON c.oid = s.seqrelid \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             LEFT JOIN pg_depend d \
+                    ON d.classid = 'pg_class'::regclass AND d.objid = c.oid \
+                   AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') \
+             LEFT JOIN pg_class t ON t.oid = d.refobjid \
+             LEFT JOIN pg_namespace tn ON tn.oid = t.relnamespace \
+             LEFT JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid \
+             WHERE {USER_SCHEMAS} \
+             ORDER BY n.nspname, c.relname"
+        );
+        // Which sequence a column default calls, from the default's dependencies rather than
+        // by parsing `nextval('...')` text.
+        let default_sequences_sql = format!(
+            "SELECT n.nspname::text, c.relname::text, a.attname::text, \
+                    sn.nspname::text, s.relname::text \
+             FROM pg_attrdef ad \
+             JOIN pg_depend d ON d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid \
+                             AND d.refclassid = 'pg_class'::regclass \
+             JOIN pg_class s ON s.oid = d.refobjid AND s.relkind = 'S' \
+             JOIN pg_namespace sn ON sn.oid = s.relnamespace \
+             JOIN pg_class c ON c.oid = ad.adrelid \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             JOIN pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum \
+             WHERE c.relkind IN ('r', 'p') AND {USER_SCHEMAS} \
+             ORDER BY 1, 2, 3, 4, 5"
+        );
+        let enums_sql = format!(
+            "SELECT n.nspname::text, t.typname::text, \
+                    array_agg(e.enumlabel::text ORDER BY e.enumsortorder) \
+             FROM pg_type t \
+             JOIN pg_enum e ON e.enumtypid = t.oid \
+             JOIN pg_namespace n ON n.oid = t.typnamespace \
+             WHERE {USER_SCHEMAS} \
+             GROUP BY n.nspname, t.typname ORDER BY 1, 2"
+        );
+        let version_table_sql = format!(
+            "SELECT n.nspname::text, \
+                    has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT') \
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relname = $1 AND c.relkind IN ('r', 'p') AND {USER_SCHEMAS} \
+               AND ($2::text IS NULL OR n.nspname = $2::text) \
+             ORDER BY array_position($3::text[], n.nspname::text) NULLS LAST, n.nspname"
+        );
+
+        let version_table = self.options.version_table.clone();
+        let version_schema = self.options.version_table_schema.clone();
+        let no_params: &[(&(dyn tokio_postgres::types::ToSql + Sync), Type)] = &[];
+        let search_path = self.search_path.clone();
+        let version_params: &[(&(dyn tokio_postgres::types::ToSql + Sync), Type)] = &[
+            (&version_table, Type::TEXT),
+            (&version_schema, Type::TEXT),
+            (&search_path, Type::TEXT_ARRAY),
+        ];
+        let statements = [
+            (columns_sql.as_str(), no_params),
+            (constraints_sql.as_str(), no_params),
+            (indexes_sql.as_str(), no_params),
+            (sequences_sql.as_str(), no_params),
+            (default_sequences_sql.as_str(), no_params),
+            (enums_sql.as_str(), no_params),
+            (version_table_sql.as_str(), version_params),
+        ];
+        // All requests are written before any response is read: one round trip.
+        self.round_trips += 1;
+        let client = &self.client;
+        let results = self
+            .within_deadline(
+                CATALOG,
+                statements.len(),
+                join_all(
+                    statements
+                        .iter()
+                        .map(|(sql, params)| client.query_typed(sql, params)),
+                ),
+            )
+            .await?;
+        let mut results = results
+            .into_iter()
+            .map(|result| result.map_err(|error| query_error(CATALOG, &error)))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter();
+        let mut next = || results.next().ok_or_else(|| unexpected(CATALOG));
+        Ok(Catalog {
+            columns: next()?,
+            constraints: next()?,
+            indexes: next()?,
+            sequences: next()?,
+            default_sequences: next()?,
+            enums: next()?,
+            version_tables: next()?,
+        })
+    }
+
+    async fn read_data(
+        &mut self,
+        builder: &SchemaBuilder,
+        version_schema: Option<&str>,
+    ) -> Result<Data, Error> {
+        let chunk = self.options.relations_per_query.max(1);
+        let sequences: Vec<&(String, String)> = builder
+            .schema
+            .sequences
+            .iter()
+            .filter(|(key, _)| !builder.unreadable_sequences.contains(*key))
+            .map(|(key, _)| key)
+            .collect();
+        let columns = &builder.max_columns;
+
+        let mut statements: Vec<(DataKind, String)> = Vec::new();
+        for (chunk_index, part) in sequences.chunks(chunk).enumerate() {
+            let selects: Vec<String> = part
+                .iter()
+                .enumerate()
+                .map(|(offset, (schema, name))| {
+                    format!(
+                        "SELECT {}::int8, last_value, is_called FROM {}",
+                        chunk_index * chunk + offset,
+                        qualified(schema, name)
+                    )
+                })
+                .collect();
+            statements.push((DataKind::Sequences, selects.join("\nUNION ALL\n")));
+        }
+        for (chunk_index, part) in columns.chunks(chunk).enumerate() {
+            let selects: Vec<String> = part
+                .iter()
+                .enumerate()
+                .map(|(offset, (schema, table, column))| {
+                    format!(
+                        "SELECT {}::int8, max({})::int8 FROM {}",
+                        chunk_index * chunk + offset,
+                        quote_identifier(column),
+                        qualified(schema, table)
+                    )
+                })
+                .collect();
+            statements.push((DataKind::Maxima, selects.join("\nUNION ALL\n")));
+        }
+        if let Some(schema) = version_schema {
+            statements.push((
+                DataKind::Versions,
+                format!(
+                    "SELECT version_num::text FROM {} ORDER BY 1",
+                    qualified(schema, &self.options.version_table)
+                ),
+            ));
+        }
+
+        let mut data = Data {
+            sequence_states: Vec::new(),
+            column_max: HashMap::new(),
+            versions: None,
+        };
+        if statements.is_empty() {
+            return Ok(data);
+        }
+        self.round_trips += 1;
+        let client = &self.client;
+        let results = self
+            .within_deadline(
+                DATA,
+                statements.len(),
+                join_all(
+                    statements
+                        .iter()
+                        .map(|(_, sql)| client.query_typed(sql, &[])),
+                ),
+            )
+            .await?;
+        for ((kind, _), result) in statements.iter().zip(results) {
+            let step = kind.step();
+            let rows = result.map_err(|error| query_error(step, &error))?;
+            match kind {
+                DataKind::Sequences => {
+                    for row in &rows {
+                        let index: i64 = get(row, 0, step)?;
+                        let key = usize::try_from(index)
+                            .ok()
+                            .and_then(|index| sequences.get(index))
+                            .ok_or_else(|| unexpected(step))?;
+                        data.sequence_states.push((
+                            (*key).clone(),
+                            SequenceState {
+                                last_value: get(row, 1, step)?,
+                                is_called: get(row, 2, step)?,
+                            },
+                        ));
+                    }
+                }
+                DataKind::Maxima => {
+                    for row in &rows {
+                        let index: i64 = get(row, 0, step)?;
+                        let key = usize::try_from(index)
+                            .ok()
+                            .and_then(|index| columns.get(index))
+                            .ok_or_else(|| unexpected(step))?;
+                        data.column_max.insert(key.clone(), get(row, 1, step)?);
+                    }
+                }
+                DataKind::Versions => {
+                    let mut versions = Vec::with_capacity(rows.len());
+                    for row in &rows {
+                        versions.push(get::<String>(row, 0, step)?);
+                    }
+                    data.versions = Some(versions);
+                }
+            }
+        }
+        Ok(data)
+    }
+
+    /// A client-side deadline for a pipelined flight of `statements`, each bounded by the
+    /// server's `statement_timeout`; it only matters when the network stalls.
+    async fn within_deadline<T>(
+        &self,
+        step: &'static str,
+        statements: usize,
+        future: impl Future<Output = T>,
+    ) -> Result<T, Error> {
+        let per_statement = self.options.timeout + Duration::from_secs(1);
+        let deadline =
+            per_statement * (statements as u32).saturating_add(1) + Duration::from_secs(5);
+        tokio::time::timeout(deadline, future)
+            .await
+            .map_err(|_| Error::Query {
+                step,
+                message: format!("no answer within {} s", deadline.as_secs()),
+                help: Some(
+                    "the server or the network stalled; check them, or raise --timeout".to_owned(),
+                ),
+            })
+    }
+}
+
+const CATALOG: &str = "reading the catalogs";
+const DATA: &str = "reading sequences and column maxima";
+
+#[derive(Clone, Copy)]
+enum DataKind {
+    Sequences,
+    Maxima,
+    Versions,
+}
+
+impl DataKind {
+    fn step(self) -> &'static str {
+        match self {
+            DataKind::Sequences => "reading sequence states",
+            DataKind::Maxima => "reading the maxima of sequence-fed columns",
+            DataKind::Versions => "reading the version table",
+        }
+    }
+}
+
+struct Catalog {
+    columns: Vec<Row>,
+    constraints: Vec<Row>,
+    indexes: Vec<Row>,
+    sequences: Vec<Row>,
+    default_sequences: Vec<Row>,
+    enums: Vec<Row>,
+    version_tables: Vec<Row>,
+}
+
+struct Data {
+    sequence_states: Vec<((String, String), SequenceState)>,
+    column_max: HashMap<(String, String, String), Option<i64>>,
+    versions: Option<Vec<String>>,
+}
+
+fn unexpected(step: &'static str) -> Error {
+    Error::Query {
+        step,
+        message: "the server's answer has an unexpected shape".to_owned(),
+        help: None,
+    }
+}
+
+fn get<'a, T: FromSql<'a>>(row: &'a Row, index: usize, step: &'static str) -> Result<T, Error> {
+    row.try_get(index).map_err(|error| Error::Query {
+        step,
+        message: format!("unexpected value in column {index}: {error}"),
+        help: None,
+    })
+}
+
+/// A `format_type()` text as a [`PgType`]. The transaction pins `search_path` to `public`, so
+/// `format_type()` qualifies every user-defined type outside `public`, as the replay does.
+fn pg_type(text: &str) -> PgType {
+    // format_type() output always parses; keeping the text whole is the safe fallback.
+    PgType::parse(text).unwrap_or_else(|_| PgType::simple(text))
+}
+
+fn is_integer_type(ty: &PgType) -> bool {
+    ty.array_dims == 0 && matches!(ty.name.as_str(), "smallint" | "integer" | "bigint")
+}
+
+/// Assembles the model from the catalog rows.
+#[derive(Default)]
+struct SchemaBuilder {
+    schema: Schema,
+    /// Columns whose `max()` is read, in a stable order.
+    max_columns: Vec<(String, String, String)>,
+    unreadable: Vec<String>,
+    unreadable_sequences: std::collections::HashSet<(String, String)>,
+    /// Whether each sequence-fed column may be read, from the columns query.
+    column_readable: HashMap<(String, String, String), bool>,
+}
+
+impl SchemaBuilder {
+    fn tables(&mut self, rows: &[Row]) -> Result<(), Error> {
+        for row in rows {
+            let schema: String = get(row, 0, CATALOG)?;
+            let name: String = get(row, 1, CATALOG)?;
+            let table = self
+                .schema
+                .tables
+                .entry((schema.clone(), name.clone()))
+                .or_insert_with(|| Table::new(&schema, &name));
+            // A table without columns comes as one row with NULLs.
+            let Some(column_name) = get::<Option<String>>(row, 2, CATALOG)? else {
+                continue;
+            };
+            let type_text: String = get(row, 3, CATALOG)?;
+            let identity = match get::<String>(row, 6, CATALOG)?.as_str() {
+                "a" => Some(IdentityKind::Always),
+                "d" => Some(IdentityKind::ByDefault),
+                _ => None,
+            };
+            if let Some(readable) = get::<Option<bool>>(row, 8, CATALOG)? {
+                self.column_readable.insert(
+                    (schema.clone(), name.clone(), column_name.clone()),
+                    readable,
+                );
+            }
+            table.columns.push(Column {
+                name: column_name,
+                ty: pg_type(&type_text),
+                nullable: !get::<bool>(row, 4, CATALOG)?,
+                default: get(row, 5, CATALOG)?,
+                identity,
+                sequence: None,
+                created_by: None,
+                type_set_by: None,
+                nullable_set_by: None,
+            });
+        }
+        Ok(())
+    }
+
+    fn constraints(&mut self, rows: &[Row]) -> Result<(), Error> {
+        for row in rows {
+            let schema: String = get(row, 0, CATALOG)?;
+            let table_name: String = get(row, 1, CATALOG)?;
+            let name: String = get(row, 2, CATALOG)?;
+            let kind: String = get(row, 3, CATALOG)?;
+            let columns: Vec<String> = get(row, 4, CATALOG)?;
+            let Some(table) = self.schema.table_mut(&schema, &table_name) else {
+                continue;
+            };
+            match kind.as_str() {
+                "p" => {
+                    table.primary_key = Some(PrimaryKey {
+                        name,
+                        columns,
+                        set_by: None,
+                    })
+                }
+                "u" => table.uniques.push(UniqueConstraint { name, columns }),
+                "f" => table.foreign_keys.push(ForeignKey {
+                    name,
+                    columns,
+                    ref_schema: get::<Option<String>>(row, 5, CATALOG)?.unwrap_or_default(),
+                    ref_table: get::<Option<String>>(row, 6, CATALOG)?.unwrap_or_default(),
+                    ref_columns: get(row, 7, CATALOG)?,
+                }),
+                "c" => table.checks.push(CheckConstraint {
+                    name,
+                    sql: get::<Option<String>>(row, 8, CATALOG)?.unwrap_or_default(),
+                }),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn indexes(&mut self, rows: &[Row]) -> Result<(), Error> {
+        for row in rows {
+            let schema: String = get(row, 0, CATALOG)?;
+            let table_name: String = get(row, 1, CATALOG)?;
+            if let Some(table) = self.schema.table_mut(&schema, &table_name) {
+                table.indexes.push(Index {
+                    name: get(row, 2, CATALOG)?,
+                    unique: get(row, 3, CATALOG)?,
+                    columns: get(row, 4, CATALOG)?,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn sequences(&mut self, rows: &[Row]) -> Result<(), Error> {
+        for row in rows {
+            let schema: String = get(row, 0, CATALOG)?;
+            let name: String = get(row, 1, CATALOG)?;
+            let owner_schema: Option<String> = get(row, 5, CATALOG)?;
+            let owner_table: Option<String> = get(row, 6, CATALOG)?;
+            let owner_column: Option<String> = get(row, 7, CATALOG)?;
+            let dependency: Option<String> = get(row, 8, CATALOG)?;
+            let readable: bool = get(row, 9, CATALOG)?;
+            let owned_by = match (owner_schema, owner_table, owner_column) {
+                (Some(schema), Some(table), Some(column)) => Some((schema, table, column)),
+                _ => None,
+            };
+            // An identity column is fed by its own sequence, whatever its default says.
+            if dependency.as_deref() == Some("i")
+                && let Some((owner_schema, owner_table, owner_column)) = &owned_by
+                && let Some(column) = self
+                    .schema
+                    .table_mut(owner_schema, owner_table)
+                    .and_then(|table| table.column_mut(owner_column))
+            {
+                column.sequence = Some((schema.clone(), name.clone()));
+            }
+            if !readable {
+                self.unreadable.push(format!("{schema}.{name}"));
+                self.unreadable_sequences
+                    .insert((schema.clone(), name.clone()));
+            }
+            self.schema.sequences.insert(
+                (schema.clone(), name.clone()),
+                Sequence {
+                    schema,
+                    name,
+                    data_type: pg_type(&get::<String>(row, 2, CATALOG)?),
+                    start: get(row, 3, CATALOG)?,
+                    increment: get(row, 4, CATALOG)?,
+                    owned_by,
+                    state: None,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// Links columns to the sequences their defaults call, then picks the columns whose
+    /// maximum is read.
+    fn default_sequences(&mut self, rows: &[Row]) -> Result<(), Error> {
+        for row in rows {
+            let schema: String = get(row, 0, CATALOG)?;
+            let table_name: String = get(row, 1, CATALOG)?;
+            let column_name: String = get(row, 2, CATALOG)?;
+            let sequence = (
+                get::<String>(row, 3, CATALOG)?,
+                get::<String>(row, 4, CATALOG)?,
+            );
+            if let Some(column) = self
+                .schema
+                .table_mut(&schema, &table_name)
+                .and_then(|table| table.column_mut(&column_name))
+                && column.sequence.is_none()
+            {
+                column.sequence = Some(sequence);
+            }
+        }
+        for table in self.schema.tables.values() {
+            for column in &table.columns {
+                if column.sequence.is_none() {
+                    continue;
+                }
+                let key = (
+                    table.schema.clone(),
+                    table.name.clone(),
+                    column.name.clone(),
+                );
+                // max() of a text column fed by `nextval()::text` compares nothing useful.
+                if !is_integer_type(&column.ty) {
+                    continue;
+                }
+                if self.column_readable.get(&key).copied().unwrap_or(false) {
+                    self.max_columns.push(key);
+                } else {
+                    self.unreadable
+                        .push(format!("{}.{}.{}", table.schema, table.name, column.name));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn enums(&mut self, rows: &[Row]) -> Result<(), Error> {
+        for row in rows {
+            let schema: String = get(row, 0, CATALOG)?;
+            let name: String = get(row, 1, CATALOG)?;
+            self.schema
+                .enums
+                .insert((schema, name), get(row, 2, CATALOG)?);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,121 @@
+//! `--format sarif`: a SARIF 2.1.0 log with one run, the rule table (ids, help URIs, the rule
+//! documentation as help text) and one result per finding with its physical location.
+
+use serde_json::{Value, json};
+
+use super::{VERSION, place, rule_url};
+use crate::rules::{Finding, RULES, Severity};
+use crate::source::Sources;
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+fn location(sources: &Sources, label: &crate::rules::Label, message: Option<&str>) -> Value {
+    let p = place(sources, label);
+    let mut loc = json!({
+        "physicalLocation": {
+            "artifactLocation": { "uri": p.path, "uriBaseId": "%SRCROOT%" },
+            "region": {
+                "startLine": p.line,
+                "startColumn": p.column,
+                "endLine": p.end_line,
+                "endColumn": p.end_column,
+            }
+        }
+    });
+    if let Some(text) = message {
+        loc["message"] = json!({ "text": text });
+    }
+    loc
+}
+
+pub fn render(sources: &Sources, findings: &[Finding]) -> String {
+    let rules: Vec<Value> = RULES
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.name,
+                "name": r.name,
+                "shortDescription": { "text": r.summary },
+                "helpUri": rule_url(r.name),
+                "help": { "text": r.doc, "markdown": r.doc },
+                "defaultConfiguration": { "level": level(r.severity) },
+            })
+        })
+        .collect();
+    let results: Vec<Value> = findings
+        .iter()
+        .map(|f| {
+            let rule_index = RULES
+                .iter()
+                .position(|r| r.rule == f.rule)
+                .expect("every finding's rule is registered");
+            let mut text = f.message.clone();
+            if let Some(help) = &f.help {
+                text.push_str("\nhelp: ");
+                text.push_str(help);
+            }
+            let mut result = json!({
+                "ruleId": f.rule.name(),
+                "ruleIndex": rule_index,
+                "level": level(f.severity),
+                "message": { "text": text },
+            });
+            if let Some(label) = &f.primary {
+                result["locations"] = json!([location(sources, label, Some(&label.text))]);
+            }
+            if !f.related.is_empty() {
+                let related: Vec<Value> = f
+                    .related
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| {
+                        let mut v = location(sources, l, Some(&l.text));
+                        v["id"] = json!(i);
+                        v
+                    })
+                    .collect();
+                result["relatedLocations"] = Value::Array(related);
+            }
+            let mut props = serde_json::Map::new();
+            props.insert("source".into(), json!(f.source.as_str()));
+            if let Some(rev) = &f.revision {
+                props.insert("revision".into(), json!(rev));
+            }
+            if let Some(fix) = &f.fix {
+                props.insert("fix".into(), json!(fix.sql.join("\n")));
+                props.insert("destructive".into(), json!(fix.is_destructive()));
+            }
+            result["properties"] = Value::Object(props);
+            result
+        })
+        .collect();
+    let log = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": "driftlint",
+                    "version": VERSION,
+                    "semanticVersion": VERSION,
+                    "informationUri": env!("CARGO_PKG_REPOSITORY"),
+                    "rules": rules,
+                }
+            },
+            "originalUriBaseIds": {
+                "%SRCROOT%": { "description": { "text": "the working directory driftlint ran in" } }
+            },
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }]
+    });
+    let mut out = serde_json::to_string_pretty(&log).expect("SARIF values serialise");
+    out.push('\n');
+    out
+}
