@@ -166,18 +166,23 @@ pub fn revision_files(project: &Project) -> Result<Vec<PathBuf>, Error> {
 }
 
 /// The order of `Path`'s `Ord` (component by component, so a directory's files stay together)
-/// computed on the bytes, with the separator sorting before every other byte.
+/// computed on the bytes, with the separator sorting before every other byte. The paths share
+/// long prefixes, so the first difference is found with a plain byte comparison.
 fn compare_paths(a: &Path, b: &Path) -> std::cmp::Ordering {
-    let key = |byte: &u8| {
-        if std::path::is_separator(char::from(*byte)) {
+    let key = |byte: u8| {
+        if std::path::is_separator(char::from(byte)) {
             0
         } else {
-            u16::from(*byte) + 1
+            u16::from(byte) + 1
         }
     };
     let a = a.as_os_str().as_encoded_bytes();
     let b = b.as_os_str().as_encoded_bytes();
-    a.iter().map(key).cmp(b.iter().map(key))
+    let common = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    match (a.get(common), b.get(common)) {
+        (Some(&x), Some(&y)) => key(x).cmp(&key(y)),
+        (x, y) => x.is_some().cmp(&y.is_some()),
+    }
 }
 
 /// Names never walked into or read: hidden entries, Python's byte-code cache, editor files.
