@@ -11,8 +11,8 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::model::{
-    CheckConstraint, Column, ForeignKey, IdentityKind, Index, Origin, PrimaryKey, Schema, Sequence,
-    Table, UniqueConstraint,
+    CheckConstraint, Column, ForeignKey, IdentityKind, Index, NamePair, Origin, PrimaryKey, Schema,
+    Sequence, Table, UniqueConstraint,
 };
 use super::names::{
     candidate_names, column_names_addition, sqlalchemy_index_name, truncate_identifier,
@@ -200,7 +200,7 @@ impl Namespaces {
 
     fn has_incoming_foreign_keys(&self, schema: &str, table: &str) -> bool {
         self.incoming_foreign_keys
-            .contains_key(&(schema.to_owned(), table.to_owned()))
+            .contains_key(&(schema, table) as &dyn NamePair)
     }
 
     fn relation(&self, schema: &str, name: &str) -> Option<&Relation> {
@@ -1213,7 +1213,7 @@ impl Replayer {
         let owned = self
             .names
             .owned_sequences
-            .get(&(schema.to_owned(), table.to_owned()));
+            .get(&(schema, table) as &dyn NamePair);
         for key in owned.into_iter().flatten() {
             if let Some(sequence) = self.schema.sequences.get_mut(key)
                 && let Some((_, _, s_column)) = &mut sequence.owned_by
