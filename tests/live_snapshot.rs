@@ -737,3 +737,22 @@ async fn both_connections_see_one_snapshot() {
         [Some(6), Some(8), Some(1)]
     );
 }
+
+#[tokio::test]
+async fn a_role_limited_to_one_connection_reads_with_one() {
+    let Some(db) = support::fresh_database("snapshot connection limit") else {
+        return;
+    };
+    db.psql(RICH_SCHEMA);
+    let single = db.role("single", "PASSWORD 'single-pw' CONNECTION LIMIT 1");
+    db.psql(&format!(
+        "GRANT pg_read_all_data TO {}",
+        support::quote_ident(&single.name)
+    ));
+    let as_superuser = read(&db.url).await;
+    let limited = read(&db.url_as(&single.name, Some("single-pw"))).await;
+    assert_eq!(limited.connections, 1);
+    assert_eq!(limited.schema, as_superuser.schema);
+    assert_eq!(limited.column_max, as_superuser.column_max);
+    assert_eq!(limited.round_trips, 4);
+}

@@ -189,6 +189,10 @@ impl ReadOnlySession {
     /// Connects and opens the transaction (one round trip after the handshake; the second
     /// connection's handshake runs alongside).
     pub async fn open(url: &DatabaseUrl, options: &SnapshotOptions) -> Result<Self, Error> {
+        // The first connection comes first, so that a role allowed a single connection gets it
+        // for the part that matters; the second one connects while the first opens its
+        // transaction.
+        let client = connect(url, options.timeout).await?;
         let second = async {
             if options.second_connection {
                 connect(url, options.timeout).await.ok()
@@ -196,25 +200,38 @@ impl ReadOnlySession {
                 None
             }
         };
-        let (client, helper_client) = tokio::join!(connect(url, options.timeout), second);
-        let client = client?;
-        let export = if helper_client.is_some() {
-            "pg_export_snapshot()"
-        } else {
-            "NULL"
+        let begin = |export: bool| {
+            let export = if export {
+                "pg_export_snapshot()"
+            } else {
+                "NULL"
+            };
+            format!(
+                "{BEGIN}{}\
+                 SELECT pg_backend_pid()::text, current_setting('server_version'), \
+                 current_setting('server_version_num'), \
+                 array_to_json(current_schemas(false))::text, {export};\n\
+                 SET LOCAL search_path = public",
+                transaction_settings(options)
+            )
         };
-        let sql = format!(
-            "{BEGIN}{}\
-             SELECT pg_backend_pid()::text, current_setting('server_version'), \
-             current_setting('server_version_num'), \
-             array_to_json(current_schemas(false))::text, {export};\n\
-             SET LOCAL search_path = public",
-            transaction_settings(options)
-        );
-        let messages = client
-            .simple_query(&sql)
-            .await
-            .map_err(|error| query_error("opening the read-only transaction", &error))?;
+        let export_sql = begin(options.second_connection);
+        let (opened, mut helper_client) = tokio::join!(client.simple_query(&export_sql), second);
+        let mut round_trips = 1;
+        let messages = match opened {
+            Ok(messages) => messages,
+            Err(_) if options.second_connection => {
+                // A server that cannot export snapshots: open again without, on one connection.
+                helper_client = None;
+                round_trips += 1;
+                let _ = client.batch_execute("ROLLBACK").await;
+                client
+                    .simple_query(&begin(false))
+                    .await
+                    .map_err(|error| query_error("opening the read-only transaction", &error))?
+            }
+            Err(error) => return Err(query_error("opening the read-only transaction", &error)),
+        };
         // The session facts, not set_config()'s echo.
         let row = simple_rows(&messages)
             .find(|row| row.len() == 5)
@@ -253,7 +270,7 @@ impl ReadOnlySession {
             client,
             helper,
             options: options.clone(),
-            round_trips: 1,
+            round_trips,
             search_path,
             backend_pid,
             server_version,
@@ -320,35 +337,27 @@ impl ReadOnlySession {
 
     /// Opens the second connection's transaction in the first one's snapshot; returns its
     /// backend pid.
-    async fn open_helper(&self) -> Option<Result<i32, tokio_postgres::Error>> {
-        let helper = self.helper.as_ref()?;
+    async fn open_helper(&self, helper: &Helper) -> Result<i32, tokio_postgres::Error> {
         let sql = format!(
             "{BEGIN}SET TRANSACTION SNAPSHOT '{}';\n{}SET LOCAL search_path = public;\n\
              SELECT pg_backend_pid()::text, 'helper'",
             helper.snapshot_id,
             transaction_settings(&self.options)
         );
-        Some(helper.client.simple_query(&sql).await.map(|messages| {
+        helper.client.simple_query(&sql).await.map(|messages| {
             simple_rows(&messages)
                 .find(|row| row.len() == 2)
                 .and_then(|row| row.get(0))
                 .and_then(|pid| pid.parse().ok())
                 .unwrap_or(0)
-        }))
+        })
     }
 
     /// Reads the catalogs (one round trip) and then the sequences, the column maxima and the
     /// version table (one more round trip when there is any of them).
     pub async fn read(&mut self) -> Result<LiveSnapshot, Error> {
-        // The catalog queries and the second connection's BEGIN go out together.
         self.round_trips += 1;
-        let (catalog, helper_opened) = tokio::join!(self.read_catalog(), self.open_helper());
-        match (helper_opened, self.helper.as_mut()) {
-            (Some(Ok(pid)), Some(helper)) if pid > 0 => helper.backend_pid = Some(pid),
-            // Could not join the snapshot (a pooler, an old server): go on with one connection.
-            _ => self.helper = None,
-        }
-        let catalog = catalog?;
+        let catalog = self.read_catalog().await?;
         let mut builder = SchemaBuilder::default();
         builder.tables(&catalog.columns)?;
         builder.constraints(&catalog.constraints)?;
@@ -402,7 +411,7 @@ impl ReadOnlySession {
         })
     }
 
-    async fn read_catalog(&self) -> Result<Catalog, Error> {
+    async fn read_catalog(&mut self) -> Result<Catalog, Error> {
         let columns_sql = format!(
             "SELECT n.nspname::text, c.relname::text, a.attname::text, \
                     format_type(a.atttypid, a.atttypmod), a.attnotnull, \
@@ -526,22 +535,81 @@ impl ReadOnlySession {
             (enums_sql.as_str(), no_params),
             (version_table_sql.as_str(), version_params),
         ];
-        // All requests are written before any response is read: one round trip.
-        let client = &self.client;
-        let results = self
+        // All requests are written before any response is read: one round trip. With a second
+        // connection, it gets its BEGIN (joining the snapshot) and, right behind it, the
+        // constraints, indexes and default-sequence queries; the first takes the rest.
+        const ON_SECOND: [usize; 3] = [1, 2, 4];
+        let first = &self.client;
+        let helper = self.helper.as_ref();
+        let on_first = statements
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| helper.is_none() || !ON_SECOND.contains(index));
+        let second_part = async {
+            let helper = helper?;
+            let queries = join_all(ON_SECOND.iter().map(|index| {
+                helper
+                    .client
+                    .query_typed(statements[*index].0, statements[*index].1)
+            }));
+            Some(futures_util::future::join(self.open_helper(helper), queries).await)
+        };
+        let (first_results, second_results) = self
             .within_deadline(
                 CATALOG,
                 statements.len(),
-                join_all(
-                    statements
-                        .iter()
-                        .map(|(sql, params)| client.query_typed(sql, params)),
+                futures_util::future::join(
+                    join_all(on_first.map(|(index, (sql, params))| async move {
+                        (index, first.query_typed(sql, params).await)
+                    })),
+                    second_part,
                 ),
             )
             .await?;
+        let mut results: Vec<Option<Result<Vec<Row>, tokio_postgres::Error>>> =
+            (0..statements.len()).map(|_| None).collect();
+        for (index, result) in first_results {
+            results[index] = Some(result);
+        }
+        let joined = match second_results {
+            Some((Ok(pid), second)) if pid > 0 && second.iter().all(Result::is_ok) => {
+                for (index, result) in ON_SECOND.iter().zip(second) {
+                    results[*index] = Some(result);
+                }
+                Some(pid)
+            }
+            _ => None,
+        };
+        match (joined, self.helper.as_mut()) {
+            (Some(pid), Some(helper)) => helper.backend_pid = Some(pid),
+            (None, Some(_)) => {
+                // It could not join the snapshot (a pooler, an old server) or failed on its
+                // part: go on with one connection, which reads that part now.
+                self.helper = None;
+                self.round_trips += 1;
+                let first = &self.client;
+                let retried = self
+                    .within_deadline(
+                        CATALOG,
+                        ON_SECOND.len(),
+                        join_all(ON_SECOND.iter().map(|index| {
+                            first.query_typed(statements[*index].0, statements[*index].1)
+                        })),
+                    )
+                    .await?;
+                for (index, result) in ON_SECOND.iter().zip(retried) {
+                    results[*index] = Some(result);
+                }
+            }
+            _ => {}
+        }
         let mut results = results
             .into_iter()
-            .map(|result| result.map_err(|error| query_error(CATALOG, &error)))
+            .map(|result| {
+                result
+                    .ok_or_else(|| unexpected(CATALOG))?
+                    .map_err(|error| query_error(CATALOG, &error))
+            })
             .collect::<Result<Vec<_>, _>>()?
             .into_iter();
         let mut next = || results.next().ok_or_else(|| unexpected(CATALOG));
