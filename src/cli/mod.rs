@@ -22,7 +22,7 @@ use args::{
 };
 
 use crate::alembic::Revision;
-use crate::alembic::{Project, discover};
+use crate::alembic::{LoadOptions, Project, discover};
 use crate::expect::{self, Expectations};
 use crate::graph::{ResolveError, RevisionGraph};
 use crate::report;
@@ -148,10 +148,14 @@ struct Workspace {
     expectations: Option<Expectations>,
 }
 
-fn load_workspace(cwd: &Path, migrations: Option<&Path>) -> Result<Workspace, Failure> {
+fn load_workspace(
+    cwd: &Path,
+    migrations: Option<&Path>,
+    options: LoadOptions,
+) -> Result<Workspace, Failure> {
     let project = discover(cwd, migrations)?;
     let mut sources = Sources::new();
-    let loaded = crate::alembic::load(&project, &mut sources)?;
+    let loaded = crate::alembic::load_with(&project, &mut sources, options)?;
     let graph = RevisionGraph::build(&loaded.revisions);
     Ok(Workspace {
         sources,
@@ -164,13 +168,22 @@ fn load_workspace(cwd: &Path, migrations: Option<&Path>) -> Result<Workspace, Fa
 }
 
 /// Loads the revision files and the expectations: the file or directory given, else
-/// `expectations/` or `expectations.yaml` in the working directory, else none.
-fn load_workspace_with_expectations(cwd: &Path, input: &InputArgs) -> Result<Workspace, Failure> {
-    let mut ws = load_workspace(cwd, input.migrations.as_deref())?;
+/// `expectations/` or `expectations.yaml` in the working directory, else none. `upgrade()`
+/// bodies are lowered when there are expectations to check them against or `need_replay` says
+/// something else will use the replay.
+fn load_workspace_with_expectations(
+    cwd: &Path,
+    input: &InputArgs,
+    need_replay: bool,
+) -> Result<Workspace, Failure> {
     let path = match &input.expectations {
         Some(p) => Some(cwd.join(p)),
         None => expect::find_default(cwd),
     };
+    let options = LoadOptions {
+        lower_upgrade: need_replay || path.is_some(),
+    };
+    let mut ws = load_workspace(cwd, input.migrations.as_deref(), options)?;
     if let Some(path) = path {
         ws.expectations = Some(expect::load(&path, &mut ws.sources)?);
     }
@@ -208,7 +221,8 @@ fn exit_code(findings: &[Finding], deny_warnings: bool) -> ExitCode {
 
 fn check(args: &CheckArgs, term: Terminal) -> Outcome {
     let cwd = cwd()?;
-    let ws = load_workspace_with_expectations(&cwd, &args.input)?;
+    let wants_database = args.database_url.is_some() || args.live;
+    let ws = load_workspace_with_expectations(&cwd, &args.input, wants_database)?;
     let replay = replay::replay_heads(&ws.revisions, &ws.graph);
     let ctx = context(&ws, Some(&replay));
     let mut findings = rules::run_all(&ctx);
@@ -227,7 +241,7 @@ fn check(args: &CheckArgs, term: Terminal) -> Outcome {
 
 fn heads(args: &InputArgs) -> Outcome {
     let cwd = cwd()?;
-    let ws = load_workspace_with_expectations(&cwd, args)?;
+    let ws = load_workspace_with_expectations(&cwd, args, false)?;
     emit(&report::graph::heads(&ws.revisions, &ws.graph))?;
     let ctx = context(&ws, None);
     let mut findings = Vec::new();
@@ -241,7 +255,10 @@ fn heads(args: &InputArgs) -> Outcome {
 
 fn graph(args: &GraphArgs) -> Outcome {
     let cwd = cwd()?;
-    let ws = load_workspace(&cwd, args.migrations.as_deref())?;
+    let headers_only = LoadOptions {
+        lower_upgrade: false,
+    };
+    let ws = load_workspace(&cwd, args.migrations.as_deref(), headers_only)?;
     let text = match args.format {
         GraphFormat::Text => report::graph::text(&ws.sources, &ws.revisions, &ws.graph),
         GraphFormat::Dot => report::graph::dot(&ws.revisions, &ws.graph),
@@ -263,7 +280,7 @@ struct UnknownRevision {
 
 fn schema(args: &SchemaArgs) -> Outcome {
     let cwd = cwd()?;
-    let ws = load_workspace(&cwd, args.migrations.as_deref())?;
+    let ws = load_workspace(&cwd, args.migrations.as_deref(), LoadOptions::default())?;
     let targets = match &args.revision {
         None => ws.graph.heads.clone(),
         Some(name) => ws.graph.resolve(&ws.revisions, name).map_err(|e| {
@@ -307,7 +324,7 @@ fn init(args: &InitArgs) -> Outcome {
     if args.database_url.is_some() {
         return Err(NotYet("init --database-url").into());
     }
-    let ws = load_workspace(&cwd, args.migrations.as_deref())?;
+    let ws = load_workspace(&cwd, args.migrations.as_deref(), LoadOptions::default())?;
     let replayed = replay::replay_heads(&ws.revisions, &ws.graph);
     let text = expect::render_starting_file(&replayed.schema, AllowedHeads::default());
     match &args.output {
