@@ -29,7 +29,7 @@ use super::discover::{Project, revision_files};
 use super::{Error, Revision, lower};
 use crate::rules::Finding;
 use crate::rules::unparsable_migration::{self as rule, BadByte};
-use crate::source::{FileId, Sources, Span, display_path, line_col};
+use crate::source::{FileId, Sources, Span, display_path_from, line_col};
 
 /// The revisions read from a project, and the findings reading them produced.
 #[derive(Debug, Default)]
@@ -81,12 +81,13 @@ pub fn load_files(files: Vec<PathBuf>, sources: &mut Sources) -> Loaded {
 /// [`load_files`], with a choice of what to read.
 pub fn load_files_with(files: Vec<PathBuf>, sources: &mut Sources, options: LoadOptions) -> Loaded {
     let first_id = sources.len();
+    let cwd = std::env::current_dir().ok();
     let read: Vec<ReadFile> = files
         .par_iter()
         .enumerate()
         .map(|(index, path)| {
             let file = FileId(u32::try_from(first_id + index).expect("fewer than 2^32 files"));
-            read_revision_file(path, file, options)
+            read_revision_file(path, display_path_from(path, cwd.as_deref()), file, options)
         })
         .collect();
 
@@ -95,7 +96,7 @@ pub fn load_files_with(files: Vec<PathBuf>, sources: &mut Sources, options: Load
         findings: Vec::new(),
     };
     for (path, file) in files.into_iter().zip(read) {
-        let id = sources.add(path, file.text);
+        let id = sources.add_displayed(path, file.display, file.text);
         assert_eq!(
             id, file.file,
             "file ids are reserved in the order the files are added"
@@ -111,22 +112,32 @@ pub fn load_files_with(files: Vec<PathBuf>, sources: &mut Sources, options: Load
 #[derive(Debug)]
 struct ReadFile {
     file: FileId,
+    /// The path as [`Sources`] shows it.
+    display: String,
     text: Arc<str>,
     revision: Option<Revision>,
     findings: Vec<Finding>,
 }
 
-fn read_revision_file(path: &Path, file: FileId, options: LoadOptions) -> ReadFile {
-    let display = || display_path(path);
-    match fs::read(path) {
-        Ok(bytes) => read_revision(&bytes, file, &display, options),
+fn read_revision_file(
+    path: &Path,
+    display: String,
+    file: FileId,
+    options: LoadOptions,
+) -> ReadFile {
+    let shown = || display.clone();
+    let mut read = match fs::read(path) {
+        Ok(bytes) => read_revision(&bytes, file, &shown, options),
         Err(error) => ReadFile {
             file,
+            display: String::new(),
             text: Arc::from(""),
             revision: None,
-            findings: vec![rule::unreadable(Span::new(file, 0..0), &display(), &error)],
+            findings: vec![rule::unreadable(Span::new(file, 0..0), &shown(), &error)],
         },
-    }
+    };
+    read.display = display;
+    read
 }
 
 /// Reads one revision file's bytes. `display` names the file in messages; it is called only
@@ -142,6 +153,7 @@ fn read_revision(
     if let Some(finding) = problem {
         return ReadFile {
             file,
+            display: String::new(),
             text,
             revision: None,
             findings: vec![finding],
@@ -151,6 +163,7 @@ fn read_revision(
     let revision = parse_revision(&text, file, display, options, &mut findings);
     ReadFile {
         file,
+        display: String::new(),
         text,
         revision,
         findings,
