@@ -153,9 +153,27 @@ fn load_workspace(
     migrations: Option<&Path>,
     options: LoadOptions,
 ) -> Result<Workspace, Failure> {
+    load_workspace_and(cwd, migrations, options, None)
+}
+
+/// [`load_workspace`], reading the expectations at `expectations` (if any) while the revision
+/// files are read.
+fn load_workspace_and(
+    cwd: &Path,
+    migrations: Option<&Path>,
+    options: LoadOptions,
+    expectations: Option<&Path>,
+) -> Result<Workspace, Failure> {
     let project = discover(cwd, migrations)?;
     let mut sources = Sources::new();
-    let loaded = crate::alembic::load_with(&project, &mut sources, options)?;
+    let (loaded, expectations) =
+        crate::alembic::load_alongside(&project, &mut sources, options, |first_id| {
+            expectations.map(|path| expect::load_detached(path, first_id))
+        })?;
+    let expectations = match expectations {
+        Some(read) => Some(read?.register(&mut sources)),
+        None => None,
+    };
     let graph = RevisionGraph::build(&loaded.revisions);
     Ok(Workspace {
         sources,
@@ -163,7 +181,7 @@ fn load_workspace(
         revisions: loaded.revisions,
         input_findings: loaded.findings,
         graph,
-        expectations: None,
+        expectations,
     })
 }
 
@@ -183,11 +201,7 @@ fn load_workspace_with_expectations(
     let options = LoadOptions {
         lower_upgrade: need_replay || path.is_some(),
     };
-    let mut ws = load_workspace(cwd, input.migrations.as_deref(), options)?;
-    if let Some(path) = path {
-        ws.expectations = Some(expect::load(&path, &mut ws.sources)?);
-    }
-    Ok(ws)
+    load_workspace_and(cwd, input.migrations.as_deref(), options, path.as_deref())
 }
 
 fn context<'a>(ws: &'a Workspace, replay: Option<&'a Replay>) -> Context<'a> {
