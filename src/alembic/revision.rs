@@ -73,23 +73,6 @@ pub fn load_with(
     Ok(load_files_with(files, sources, options))
 }
 
-/// [`load_with`], running `alongside` while the files are read (rayon decides on which thread).
-/// `alongside` gets the first [`FileId`] after those of the revision files, for files it reads
-/// that the caller will register after them (the expectations).
-pub fn load_alongside<T: Send>(
-    project: &Project,
-    sources: &mut Sources,
-    options: LoadOptions,
-    alongside: impl FnOnce(FileId) -> T + Send,
-) -> Result<(Loaded, T), Error> {
-    let files = revision_files(project)?;
-    let next_id = u32::try_from(sources.len() + files.len()).expect("fewer than 2^32 files");
-    Ok(rayon::join(
-        || load_files_with(files, sources, options),
-        || alongside(FileId(next_id)),
-    ))
-}
-
 /// Reads the given revision files, in the given order, into `sources`.
 pub fn load_files(files: Vec<PathBuf>, sources: &mut Sources) -> Loaded {
     load_files_with(files, sources, LoadOptions::default())

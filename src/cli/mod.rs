@@ -28,7 +28,7 @@ use crate::graph::{ResolveError, RevisionGraph};
 use crate::report;
 use crate::rules::{self, AllowedHeads, Context, Finding, RULES, Rule, Severity};
 use crate::schema::replay::{self, Replay};
-use crate::source::Sources;
+use crate::source::{FileId, Sources};
 
 /// What a command reports back: an exit code, or a failure to do the job (exit 2).
 type Outcome = Result<ExitCode, Failure>;
@@ -146,6 +146,8 @@ struct Workspace {
     input_findings: Vec<Finding>,
     graph: RevisionGraph,
     expectations: Option<Expectations>,
+    /// The replay to the heads, when it was asked for while loading.
+    replay: Option<Replay>,
 }
 
 fn load_workspace(
@@ -153,28 +155,36 @@ fn load_workspace(
     migrations: Option<&Path>,
     options: LoadOptions,
 ) -> Result<Workspace, Failure> {
-    load_workspace_and(cwd, migrations, options, None)
+    load_workspace_and(cwd, migrations, options, None, false)
 }
 
 /// [`load_workspace`], reading the expectations at `expectations` (if any) while the revision
-/// files are read.
+/// files are read and, with `replay_heads`, replayed.
 fn load_workspace_and(
     cwd: &Path,
     migrations: Option<&Path>,
     options: LoadOptions,
     expectations: Option<&Path>,
+    replay_heads: bool,
 ) -> Result<Workspace, Failure> {
     let project = discover(cwd, migrations)?;
+    let files = crate::alembic::revision_files(&project)?;
+    // The expectations files are registered after the revision files, one id each.
+    let first_expectations_id = FileId(u32::try_from(files.len()).expect("fewer than 2^32 files"));
     let mut sources = Sources::new();
-    let (loaded, expectations) =
-        crate::alembic::load_alongside(&project, &mut sources, options, |first_id| {
-            expectations.map(|path| expect::load_detached(path, first_id))
-        })?;
+    let ((loaded, graph, replay), expectations) = rayon::join(
+        || {
+            let loaded = crate::alembic::load_files_with(files, &mut sources, options);
+            let graph = RevisionGraph::build(&loaded.revisions);
+            let replay = replay_heads.then(|| replay::replay_heads(&loaded.revisions, &graph));
+            (loaded, graph, replay)
+        },
+        || expectations.map(|path| expect::load_detached(path, first_expectations_id)),
+    );
     let expectations = match expectations {
         Some(read) => Some(read?.register(&mut sources)),
         None => None,
     };
-    let graph = RevisionGraph::build(&loaded.revisions);
     Ok(Workspace {
         sources,
         project,
@@ -182,17 +192,20 @@ fn load_workspace_and(
         input_findings: loaded.findings,
         graph,
         expectations,
+        replay,
     })
 }
 
 /// Loads the revision files and the expectations: the file or directory given, else
 /// `expectations/` or `expectations.yaml` in the working directory, else none. `upgrade()`
 /// bodies are lowered when there are expectations to check them against or `need_replay` says
-/// something else will use the replay.
+/// something else will use the replay. With `replay_heads` the workspace holds the replay to the
+/// heads, made while the expectations are read.
 fn load_workspace_with_expectations(
     cwd: &Path,
     input: &InputArgs,
     need_replay: bool,
+    replay_heads: bool,
 ) -> Result<Workspace, Failure> {
     let path = match &input.expectations {
         Some(p) => Some(cwd.join(p)),
@@ -201,7 +214,13 @@ fn load_workspace_with_expectations(
     let options = LoadOptions {
         lower_upgrade: need_replay || path.is_some(),
     };
-    load_workspace_and(cwd, input.migrations.as_deref(), options, path.as_deref())
+    load_workspace_and(
+        cwd,
+        input.migrations.as_deref(),
+        options,
+        path.as_deref(),
+        replay_heads,
+    )
 }
 
 fn context<'a>(ws: &'a Workspace, replay: Option<&'a Replay>) -> Context<'a> {
@@ -236,8 +255,11 @@ fn exit_code(findings: &[Finding], deny_warnings: bool) -> ExitCode {
 fn check(args: &CheckArgs, term: Terminal) -> Outcome {
     let cwd = cwd()?;
     let wants_database = args.database_url.is_some() || args.live;
-    let ws = load_workspace_with_expectations(&cwd, &args.input, wants_database)?;
-    let replay = replay::replay_heads(&ws.revisions, &ws.graph);
+    let mut ws = load_workspace_with_expectations(&cwd, &args.input, wants_database, true)?;
+    let replay = match ws.replay.take() {
+        Some(replay) => replay,
+        None => replay::replay_heads(&ws.revisions, &ws.graph),
+    };
     let ctx = context(&ws, Some(&replay));
     let mut findings = rules::run_all(&ctx);
     if let Some(e) = &ws.expectations {
@@ -255,7 +277,7 @@ fn check(args: &CheckArgs, term: Terminal) -> Outcome {
 
 fn heads(args: &InputArgs) -> Outcome {
     let cwd = cwd()?;
-    let ws = load_workspace_with_expectations(&cwd, args, false)?;
+    let ws = load_workspace_with_expectations(&cwd, args, false, false)?;
     emit(&report::graph::heads(&ws.revisions, &ws.graph))?;
     let ctx = context(&ws, None);
     let mut findings = Vec::new();
