@@ -7,8 +7,12 @@
 //! nothing here panics on any input.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::fmt;
 use std::ops::Range;
+
+use rustc_hash::FxHashMap;
 
 use serde_yaml::Value;
 
@@ -84,6 +88,20 @@ struct Reader<'a> {
     file: &'a ErrorFile,
     file_id: FileId,
     spans: SpanIndex<'a>,
+    /// The types parsed so far, by their text as written.
+    parsed_types: RefCell<FxHashMap<String, PgType>>,
+}
+
+/// `column `users.email``, as messages name a column; made only when a message is.
+struct ColumnContext<'a> {
+    table: &'a str,
+    name: &'a str,
+}
+
+impl fmt::Display for ColumnContext<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "column `{}.{}`", self.table, self.name)
+    }
 }
 
 /// Reads one file's text (already registered as `file_id`).
@@ -138,6 +156,7 @@ pub(crate) fn read_file(file: &ErrorFile, file_id: FileId) -> Result<FileExpecta
         file,
         file_id,
         spans,
+        parsed_types: RefCell::new(FxHashMap::default()),
     };
     reader.read_root(&reader.root(&value))
 }
@@ -372,8 +391,8 @@ impl Reader<'_> {
 
     fn entry_spans(&self, node: &Node<'_>) -> EntrySpans {
         EntrySpans {
-            key: self.span(self.key_range(&node)),
-            value: self.span(self.value_range(&node)),
+            key: self.span(self.key_range(node)),
+            value: self.span(self.value_range(node)),
         }
     }
 
@@ -388,23 +407,35 @@ impl Reader<'_> {
         Error::at(kind, self.file, range, message, label, Some(help.into()))
     }
 
-    fn wrong_shape(&self, node: &Node<'_>, what: &str, expected: &str, example: &str) -> Error {
+    fn wrong_shape(
+        &self,
+        node: &Node<'_>,
+        what: &(impl fmt::Display + ?Sized),
+        expected: &str,
+        example: &str,
+    ) -> Error {
         self.error(
             ErrorKind::WrongShape,
-            self.first_line_of_value(&node),
+            self.first_line_of_value(node),
             format!("{what} must be {expected}, found {}", describe(node.value)),
             format!("expected {expected}"),
             format!("write it as in `{example}`"),
         )
     }
 
-    fn unknown_key(&self, node: &Node<'_>, key: &str, allowed: &[&str], context: &str) -> Error {
+    fn unknown_key(
+        &self,
+        node: &Node<'_>,
+        key: &str,
+        allowed: &[&str],
+        context: &(impl fmt::Display + ?Sized),
+    ) -> Error {
         let suggestion = closest_name(key, allowed.iter().copied())
             .map(|name| format!("did you mean `{name}`? "))
             .unwrap_or_default();
         self.error(
             ErrorKind::UnknownKey,
-            self.key_range(&node),
+            self.key_range(node),
             format!("unknown key `{key}` in {context}"),
             "not a key of this mapping",
             format!(
@@ -418,7 +449,7 @@ impl Reader<'_> {
     fn entries<'v>(
         &self,
         node: &Node<'v>,
-        what: &str,
+        what: &(impl fmt::Display + ?Sized),
         example: &str,
     ) -> Result<Vec<(Cow<'v, str>, Node<'v>)>, Error> {
         let mapping = match node.value {
@@ -438,7 +469,7 @@ impl Reader<'_> {
                 _ => {
                     return Err(self.error(
                         ErrorKind::WrongShape,
-                        self.first_line_of_value(&node),
+                        self.first_line_of_value(node),
                         format!("the keys of {what} must be names, found {}", describe(key)),
                         "a key here is not a name",
                         format!("write it as in `{example}`"),
@@ -456,11 +487,11 @@ impl Reader<'_> {
         match node.value {
             Value::String(text) if !text.trim().is_empty() => Ok(NameAt {
                 name: text.trim().to_owned(),
-                span: self.span(self.value_range(&node)),
+                span: self.span(self.value_range(node)),
             }),
             Value::Number(number) => Err(self.error(
                 ErrorKind::WrongShape,
-                self.value_range(&node),
+                self.value_range(node),
                 format!("{what} must be a name, found {}", describe(node.value)),
                 "expected a name",
                 format!("quote it if it is a name: `\"{number}\"`"),
@@ -568,7 +599,7 @@ impl Reader<'_> {
             }
         }
         if !version_seen {
-            let first_line = self.first_line_of_value(&root);
+            let first_line = self.first_line_of_value(root);
             return Err(self.error(
                 ErrorKind::MissingVersion,
                 first_line.start..first_line.start,
@@ -585,7 +616,7 @@ impl Reader<'_> {
             Value::Number(number) if number.as_u64() == Some(1) => Ok(()),
             Value::Number(number) => Err(self.error(
                 ErrorKind::UnsupportedVersion,
-                self.value_range(&node),
+                self.value_range(node),
                 format!("expectations version {number} is not supported"),
                 "this driftlint reads version 1",
                 "write `version: 1`",
@@ -604,7 +635,7 @@ impl Reader<'_> {
                 _ => {
                     return Err(self.error(
                         ErrorKind::InvalidValue,
-                        self.value_range(&node),
+                        self.value_range(node),
                         format!("`heads` must be 1 or more, found {number}"),
                         "not a number of heads",
                         "write the number of heads the revision graph may have, usually `heads: 1`",
@@ -620,7 +651,7 @@ impl Reader<'_> {
             Value::Sequence(_) => {
                 return Err(self.error(
                     ErrorKind::InvalidValue,
-                    self.value_range(&node),
+                    self.value_range(node),
                     "`heads` lists no branch label",
                     "an empty list",
                     "write a number (`heads: 1`) or the branch labels that may each have a head (`heads: [main, analytics]`)",
@@ -763,27 +794,24 @@ impl Reader<'_> {
         table: &str,
         name: String,
     ) -> Result<ColumnExpectation, Error> {
-        let context = format!("column `{table}.{name}`");
+        let context = ColumnContext { table, name: &name };
         let example = "email: { type: varchar(120), nullable: false }";
-        let mut column = ColumnExpectation {
-            name,
-            spans: self.entry_spans(node),
-            ty: None,
-            nullable: None,
-        };
+        let spans = self.entry_spans(node);
+        let mut ty = None;
+        let mut nullable = None;
         match node.value {
             // `email:` alone: presence only.
             Value::Null => {}
             // `email: varchar(120)`: the type alone.
-            Value::String(_) => column.ty = Some(self.read_type(node, &context)?),
+            Value::String(_) => ty = Some(self.read_type(node, &context)?),
             Value::Mapping(_) => {
                 for (key, child) in self.entries(node, &context, example)? {
                     match key.as_ref() {
-                        "type" => column.ty = Some(self.read_type(&child, &context)?),
+                        "type" => ty = Some(self.read_type(&child, &context)?),
                         "nullable" => match child.value {
-                            Value::Bool(nullable) => {
-                                column.nullable = Some(NullableExpectation {
-                                    nullable: *nullable,
+                            Value::Bool(flag) => {
+                                nullable = Some(NullableExpectation {
+                                    nullable: *flag,
                                     span: self.span(self.value_range(&child)),
                                 });
                             }
@@ -809,10 +837,19 @@ impl Reader<'_> {
                 ));
             }
         }
-        Ok(column)
+        Ok(ColumnExpectation {
+            name,
+            spans,
+            ty,
+            nullable,
+        })
     }
 
-    fn read_type(&self, node: &Node<'_>, context: &str) -> Result<TypeExpectation, Error> {
+    fn read_type(
+        &self,
+        node: &Node<'_>,
+        context: &(impl fmt::Display + ?Sized),
+    ) -> Result<TypeExpectation, Error> {
         let written = match node.value {
             Value::String(text) => text.clone(),
             _ => {
@@ -824,8 +861,17 @@ impl Reader<'_> {
                 ));
             }
         };
-        let range = self.value_range(&node);
-        match PgType::parse(&written) {
+        let range = self.value_range(node);
+        // The same few types are written thousands of times; each is parsed once.
+        let known = self.parsed_types.borrow().get(&written).cloned();
+        let parsed = known.map_or_else(|| PgType::parse(&written), Ok);
+        if let Ok(ty) = &parsed {
+            self.parsed_types
+                .borrow_mut()
+                .entry(written.clone())
+                .or_insert_with(|| ty.clone());
+        }
+        match parsed {
             Ok(ty) => Ok(TypeExpectation {
                 ty,
                 written,
@@ -858,7 +904,7 @@ impl Reader<'_> {
             Value::String(word) => {
                 return Err(self.error(
                     ErrorKind::InvalidValue,
-                    self.value_range(&node),
+                    self.value_range(node),
                     format!(
                         "`sequences` must be `all`, `none` or a list of tables, found `{word}`"
                     ),
@@ -987,7 +1033,7 @@ impl Reader<'_> {
         let Some((rule, rule_span)) = rule else {
             return Err(self.error(
                 ErrorKind::InvalidValue,
-                self.first_line_of_value(&node),
+                self.first_line_of_value(node),
                 "an entry of `lint.ignore` names no rule",
                 "`rule` is missing",
                 format!("name the rule to ignore, as in `{example}`"),
@@ -999,7 +1045,7 @@ impl Reader<'_> {
                 rule,
                 table: None,
                 column,
-                span: self.span(self.value_range(&node)),
+                span: self.span(self.value_range(node)),
                 rule_span,
             },
         })
