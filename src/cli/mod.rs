@@ -190,6 +190,7 @@ fn context<'a>(ws: &'a Workspace, head_schema: Option<&'a Schema>) -> Context<'a
         input_findings: &ws.input_findings,
         expectations,
         head_schema,
+        live: None,
     }
 }
 
