@@ -123,10 +123,11 @@ pub fn revision_files(project: &Project) -> Result<Vec<PathBuf>, Error> {
     let mut files = Vec::new();
     for dir in &project.version_dirs {
         let max_depth = if project.recursive { usize::MAX } else { 1 };
+        // Links are not followed while walking, which spares a `stat` per file; a linked file
+        // is still read (below), as Alembic's `os.walk` lists it, and a linked directory is not
+        // entered, as `os.walk` does not enter it.
         let walker = WalkDir::new(dir)
             .max_depth(max_depth)
-            .follow_links(true)
-            .sort_by_file_name()
             .into_iter()
             .filter_entry(|entry| {
                 entry.depth() == 0 || !is_skipped_name(&entry.file_name().to_string_lossy())
@@ -141,17 +142,34 @@ pub fn revision_files(project: &Project) -> Result<Vec<PathBuf>, Error> {
                         .unwrap_or_else(|| io::Error::other("a symbolic link loops")),
                 }
             })?;
-            if entry.file_type().is_file()
-                && is_revision_file_name(&entry.file_name().to_string_lossy())
-            {
+            let file_type = entry.file_type();
+            let is_file = file_type.is_file() || (file_type.is_symlink() && entry.path().is_file());
+            if is_file && is_revision_file_name(&entry.file_name().to_string_lossy()) {
                 files.push(entry.into_path());
             }
         }
     }
-    files.sort();
+    // One sort of the whole list (rather than per directory while walking) is the cheap part
+    // of listing thousands of files.
+    files.sort_unstable_by(|a, b| compare_paths(a, b));
     // Alembic loads a file reachable through two version locations once.
     files.dedup();
     Ok(files)
+}
+
+/// The order of `Path`'s `Ord` (component by component, so a directory's files stay together)
+/// computed on the bytes, with the separator sorting before every other byte.
+fn compare_paths(a: &Path, b: &Path) -> std::cmp::Ordering {
+    let key = |byte: &u8| {
+        if std::path::is_separator(char::from(*byte)) {
+            0
+        } else {
+            u16::from(*byte) + 1
+        }
+    };
+    let a = a.as_os_str().as_encoded_bytes();
+    let b = b.as_os_str().as_encoded_bytes();
+    a.iter().map(key).cmp(b.iter().map(key))
 }
 
 /// Names never walked into or read: hidden entries, Python's byte-code cache, editor files.
@@ -787,6 +805,8 @@ mod tests {
     #[test]
     fn nothing_found_names_everything_tried() {
         let error = discover(&fixture("empty"), None).unwrap_err();
+        let help = miette::Diagnostic::help(&error).map(|h| h.to_string());
+        assert!(help.is_some_and(|h| h.contains("--migrations")));
         let text = error.to_string();
         assert!(matches!(error, Error::NotFound { .. }), "{text}");
         for tried in [
@@ -902,6 +922,27 @@ mod tests {
         let mut twice = project.clone();
         twice.version_dirs.push(versions.clone());
         assert_eq!(revision_files(&twice).expect("walk").len(), 4);
+    }
+
+    #[test]
+    fn path_order_is_component_order() {
+        let mut paths: Vec<PathBuf> = [
+            "v/ab.py",
+            "v/ab/c.py",
+            "v/a-b/c.py",
+            "v/abc.py",
+            "v/a/z.py",
+            "v/a.py",
+            "v/B.py",
+            "v/a/b/c.py",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+        let mut expected = paths.clone();
+        expected.sort();
+        paths.sort_by(|a, b| compare_paths(a, b));
+        assert_eq!(paths, expected);
     }
 
     #[test]

@@ -7,6 +7,10 @@
 //! in [`Sources`] afterwards, on the calling thread, in path order; their [`FileId`]s are
 //! reserved up front so that the workers can put them in spans.
 //!
+//! Only top-level statements are read, in order, as Python would run them: the last assignment
+//! of a header variable wins, a name is a constant until an import, `def` or `class` rebinds it,
+//! and assignments inside `if`/`try` blocks are not followed.
+//!
 //! Invariant: a bad file never stops the run. It becomes an `unparsable-migration` finding (an
 //! error when the file yields no revision, a warning when a `branch_labels` or `depends_on`
 //! value could not be resolved) and reading goes on. Only the module variables count: a

@@ -17,17 +17,17 @@ use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
 
 pub use args::Cli;
 use args::{
-    CheckArgs, CheckFormat, ColorChoice, Command, ExplainArgs, GraphArgs, GraphFormat, InputArgs,
+    CheckArgs, CheckFormat, ColorChoice, Command, ExplainArgs, GraphArgs, GraphFormat, InitArgs,
+    InputArgs, SchemaArgs, SchemaFormat,
 };
 
 use crate::alembic::Revision;
 use crate::alembic::{Project, discover};
 use crate::expect::{self, Expectations};
-use crate::graph::RevisionGraph;
+use crate::graph::{ResolveError, RevisionGraph};
 use crate::report;
 use crate::rules::{self, AllowedHeads, Context, Finding, RULES, Rule, Severity};
-use crate::schema::model::Schema;
-use crate::schema::replay;
+use crate::schema::replay::{self, Replay};
 use crate::source::Sources;
 
 /// What a command reports back: an exit code, or a failure to do the job (exit 2).
@@ -92,9 +92,8 @@ pub fn run() -> ExitCode {
         Command::Check(args) => check(&args, term),
         Command::Heads(args) => heads(&args),
         Command::Graph(args) => graph(&args),
-        Command::Schema(_) | Command::Init(_) => {
-            Err(Failure::Diagnostic(Box::new(NotYet("this command"))))
-        }
+        Command::Schema(args) => schema(&args),
+        Command::Init(args) => init(&args),
         Command::Explain(args) => explain(&args),
     };
     match outcome {
@@ -178,7 +177,7 @@ fn load_workspace_with_expectations(cwd: &Path, input: &InputArgs) -> Result<Wor
     Ok(ws)
 }
 
-fn context<'a>(ws: &'a Workspace, head_schema: Option<&'a Schema>) -> Context<'a> {
+fn context<'a>(ws: &'a Workspace, replay: Option<&'a Replay>) -> Context<'a> {
     let expectations = ws.expectations.as_ref();
     Context {
         sources: &ws.sources,
@@ -189,7 +188,8 @@ fn context<'a>(ws: &'a Workspace, head_schema: Option<&'a Schema>) -> Context<'a
         flavor: ws.project.flavor,
         input_findings: &ws.input_findings,
         expectations,
-        head_schema,
+        head_schema: replay.map(|r| &r.schema),
+        replay_problems: replay.map_or(&[], |r| &r.problems),
         live: None,
     }
 }
@@ -211,7 +211,7 @@ fn check(args: &CheckArgs, term: Terminal) -> Outcome {
     let cwd = cwd()?;
     let ws = load_workspace_with_expectations(&cwd, &args.input)?;
     let replay = replay::replay_heads(&ws.revisions, &ws.graph);
-    let ctx = context(&ws, Some(&replay.schema));
+    let ctx = context(&ws, Some(&replay));
     let mut findings = rules::run_all(&ctx);
     if let Some(e) = &ws.expectations {
         rules::apply_lint_config(e, &mut findings);
@@ -250,6 +250,91 @@ fn graph(args: &GraphArgs) -> Outcome {
         GraphFormat::Json => report::graph::json(&ws.sources, &ws.revisions, &ws.graph),
     };
     emit(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("{message}")]
+#[diagnostic(code(driftlint::unknown_revision))]
+struct UnknownRevision {
+    message: String,
+    #[help]
+    help: String,
+}
+
+fn schema(args: &SchemaArgs) -> Outcome {
+    let cwd = cwd()?;
+    let ws = load_workspace(&cwd, args.migrations.as_deref())?;
+    let targets = match &args.revision {
+        None => ws.graph.heads.clone(),
+        Some(name) => ws.graph.resolve(&ws.revisions, name).map_err(|e| {
+            let (message, help) = match e {
+                ResolveError::Unknown(n) => (
+                    format!("no revision is named `{n}`"),
+                    "give a revision id (or a unique prefix of one), a branch label, `head` or \
+                     `base`; `driftlint graph` lists the revisions"
+                        .to_owned(),
+                ),
+                ResolveError::Ambiguous(n, ids) => (
+                    format!("`{n}` is the start of several revision ids"),
+                    format!("give more of the id: {}", ids.join(", ")),
+                ),
+            };
+            Failure::from(UnknownRevision { message, help })
+        })?,
+    };
+    let replayed = replay::replay(&ws.revisions, &ws.graph, &targets);
+    let text = match args.format {
+        SchemaFormat::Yaml => crate::schema::render::to_yaml(&replayed.schema),
+        SchemaFormat::Sql => crate::schema::render::to_sql(&replayed.schema),
+    };
+    emit(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("cannot write {path}: {source}")]
+#[diagnostic(
+    code(driftlint::write),
+    help("check that the directory exists and is writable")
+)]
+struct WriteError {
+    path: String,
+    source: io::Error,
+}
+
+fn init(args: &InitArgs) -> Outcome {
+    let cwd = cwd()?;
+    if args.database_url.is_some() {
+        return Err(NotYet("init --database-url").into());
+    }
+    let ws = load_workspace(&cwd, args.migrations.as_deref())?;
+    let replayed = replay::replay_heads(&ws.revisions, &ws.graph);
+    let text = expect::render_starting_file(&replayed.schema, AllowedHeads::default());
+    match &args.output {
+        None => emit(&text)?,
+        Some(path) => {
+            let write = |p: &Path, contents: &str| {
+                std::fs::write(p, contents).map_err(|source| WriteError {
+                    path: p.display().to_string(),
+                    source,
+                })
+            };
+            write(path, &text)?;
+            let schema_path = path
+                .parent()
+                .unwrap_or(Path::new("."))
+                .join(expect::JSON_SCHEMA_REFERENCE);
+            if !schema_path.exists() {
+                write(&schema_path, expect::JSON_SCHEMA)?;
+            }
+            eprintln!(
+                "driftlint: wrote {} ({} tables); review it, keep what must hold, and commit it",
+                path.display(),
+                replayed.schema.tables.len()
+            );
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

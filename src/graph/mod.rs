@@ -273,6 +273,55 @@ impl RevisionGraph {
     }
 }
 
+/// Why a revision name given on the command line names no revision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ResolveError {
+    Unknown(String),
+    Ambiguous(String, Vec<String>),
+}
+
+impl RevisionGraph {
+    /// The revisions a user's revision argument names, as Alembic reads it: `head`/`heads`,
+    /// `base` (none), a full id, a unique id prefix, a branch label or `<label>@head` (the head
+    /// carrying that label).
+    pub fn resolve(&self, revisions: &[Revision], name: &str) -> Result<Vec<usize>, ResolveError> {
+        match name {
+            "head" | "heads" => return Ok(self.heads.clone()),
+            "base" => return Ok(Vec::new()),
+            _ => {}
+        }
+        if let Some(i) = self.index_of(name) {
+            return Ok(vec![i]);
+        }
+        let label = name.strip_suffix("@head").unwrap_or(name);
+        let labelled: Vec<usize> = self
+            .heads
+            .iter()
+            .copied()
+            .filter(|&h| {
+                self.down_ancestors(h)
+                    .iter()
+                    .any(|&a| revisions[a].branch_labels.iter().any(|l| l == label))
+            })
+            .collect();
+        if !labelled.is_empty() {
+            return Ok(labelled);
+        }
+        let prefixed: Vec<usize> = (0..revisions.len())
+            .filter(|&i| self.index_of(&revisions[i].id) == Some(i))
+            .filter(|&i| revisions[i].id.starts_with(name))
+            .collect();
+        match prefixed.as_slice() {
+            [one] => Ok(vec![*one]),
+            [] => Err(ResolveError::Unknown(name.to_owned())),
+            many => Err(ResolveError::Ambiguous(
+                name.to_owned(),
+                many.iter().map(|&i| revisions[i].id.clone()).collect(),
+            )),
+        }
+    }
+}
+
 /// The revision a branch label resolves to for `depends_on`: the one carrying the label.
 fn label_tip(
     revisions: &[Revision],

@@ -4,9 +4,10 @@
 //! Accepted: `postgresql://` and `postgres://` URIs, SQLAlchemy's `postgresql+<driver>://` (the
 //! driver part is dropped), and libpq `key=value` strings. What the text leaves out is filled in
 //! the way libpq does, from `PGHOST`, `PGPORT`, `PGUSER`, `PGDATABASE`, `PGPASSWORD`,
-//! `PGSSLMODE`, `PGSSLROOTCERT` and `PGCONNECT_TIMEOUT`, then built-in defaults: port 5432, the
-//! OS user (`$USER`) as user, the user name as database, `sslmode=prefer`, and as host the first
-//! of `/var/run/postgresql` and `/tmp` holding the server's socket, else `localhost`.
+//! `PGSSLMODE`, `PGSSLROOTCERT` and `PGCONNECT_TIMEOUT`, a password from `PGPASSFILE` or
+//! `~/.pgpass`, then built-in defaults: port 5432, the OS user (`$USER`) as user, the user name
+//! as database, `sslmode=prefer`, and as host the first of `/var/run/postgresql` and `/tmp`
+//! holding the server's socket, else `localhost`.
 //!
 //! Invariant: the password never leaves this type except into the connection config.
 //! `Display` and `Debug` print `***` in its place, and parse errors never quote the input.
@@ -122,6 +123,8 @@ pub struct ConnectionDefaults {
     pub home: Option<PathBuf>,
     /// Where to look for a server's unix socket when no host is given, in order.
     pub socket_dirs: Vec<PathBuf>,
+    /// The password file (`PGPASSFILE`, else `~/.pgpass`), consulted when no password is given.
+    pub passfile: Option<PathBuf>,
 }
 
 impl ConnectionDefaults {
@@ -148,6 +151,9 @@ impl ConnectionDefaults {
             os_user: get("USER").or_else(|| get("LOGNAME")),
             home: get("HOME").map(PathBuf::from),
             socket_dirs: Vec::new(),
+            passfile: get("PGPASSFILE")
+                .map(PathBuf::from)
+                .or_else(|| get("HOME").map(|home| PathBuf::from(home).join(".pgpass"))),
         }
     }
 }
@@ -312,7 +318,12 @@ impl DatabaseUrl {
         let password = written
             .password
             .or_else(|| defaults.password.clone())
-            .filter(|password| !password.is_empty());
+            .filter(|password| !password.is_empty())
+            .or_else(|| {
+                let passfile = defaults.passfile.as_ref()?;
+                let endpoint = endpoints.first()?;
+                password_from_passfile(passfile, endpoint, &dbname, &user)
+            });
 
         let ssl_mode = match written.sslmode.or_else(|| defaults.sslmode.clone()) {
             Some(text) => match text.to_ascii_lowercase().as_str() {
@@ -470,6 +481,54 @@ impl DatabaseUrl {
         });
         config
     }
+}
+
+/// The password for `endpoint`, `dbname` and `user` from a libpq password file: lines of
+/// `host:port:database:user:password`, `*` matching anything, `\:` and `\\` escapes, the first
+/// matching line winning; a unix socket host matches `localhost`. As libpq does, a file that
+/// others may read is ignored, and so is an unreadable one.
+fn password_from_passfile(
+    passfile: &std::path::Path,
+    endpoint: &Endpoint,
+    dbname: &str,
+    user: &str,
+) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let metadata = std::fs::metadata(passfile).ok()?;
+    if !metadata.is_file() || metadata.permissions().mode() & 0o077 != 0 {
+        return None;
+    }
+    let text = std::fs::read_to_string(passfile).ok()?;
+    let host = match &endpoint.host {
+        Host::Tcp(name) => name.clone(),
+        Host::Socket(_) => "localhost".to_owned(),
+    };
+    let port = endpoint.port.to_string();
+    let wanted = [host.as_str(), port.as_str(), dbname, user];
+    text.lines()
+        .filter(|line| !line.trim_start().starts_with('#'))
+        .find_map(|line| {
+            let fields = split_passfile_line(line)?;
+            let matches = fields[..4]
+                .iter()
+                .zip(wanted)
+                .all(|(field, wanted)| field == "*" || field == wanted);
+            matches.then(|| fields[4].clone())
+        })
+}
+
+/// The five fields of a password file line, unescaped; `None` for a malformed line.
+fn split_passfile_line(line: &str) -> Option<Vec<String>> {
+    let mut fields = vec![String::new()];
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => fields.last_mut()?.push(chars.next().unwrap_or('\\')),
+            ':' if fields.len() < 5 => fields.push(String::new()),
+            c => fields.last_mut()?.push(c),
+        }
+    }
+    (fields.len() == 5).then_some(fields)
 }
 
 /// libpq's default host: the first socket directory where the server's socket exists, else
@@ -1029,6 +1088,55 @@ mod tests {
         parse_error("postgresql://u@h:0/d");
         parse_error("postgresql://u@h:70000/d");
         parse_error("host=a,b port=1,2,3");
+    }
+
+    #[test]
+    fn a_password_file_supplies_the_missing_password() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let passfile = dir.path().join("pgpass");
+        std::fs::write(
+            &passfile,
+            "# comment\n\
+             other:5432:*:alice:wrong\n\
+             db.internal:6543:app:alice:pa\\:ss\\\\word\n\
+             localhost:*:*:*:socket-secret\n\
+             *:*:*:bob:bobs\n",
+        )
+        .expect("write");
+        std::fs::set_permissions(&passfile, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        let defaults = ConnectionDefaults {
+            passfile: Some(passfile.clone()),
+            ..defaults()
+        };
+        let parse = |text: &str| DatabaseUrl::parse_with(text, &defaults).expect("parses");
+        assert_eq!(
+            parse("postgresql://alice@db.internal:6543/app").password(),
+            Some(r"pa:ss\word")
+        );
+        assert_eq!(
+            parse("postgresql://alice@db.internal:6543/other").password(),
+            None
+        );
+        assert_eq!(
+            parse("host=/var/run/postgresql user=carol dbname=x").password(),
+            Some("socket-secret")
+        );
+        assert_eq!(
+            parse("postgresql://bob@anywhere/x").password(),
+            Some("bobs")
+        );
+        assert_eq!(
+            parse("postgresql://bob:given@anywhere/x").password(),
+            Some("given"),
+            "a password in the URL wins"
+        );
+        std::fs::set_permissions(&passfile, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        assert_eq!(
+            parse("postgresql://bob@anywhere/x").password(),
+            None,
+            "a file others can read is ignored, as libpq does"
+        );
     }
 
     #[test]

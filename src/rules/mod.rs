@@ -36,6 +36,7 @@ pub mod primary_key_mismatch;
 mod revision_cycle;
 mod sequence_behind;
 mod stamped_not_applied;
+mod unmodeled_operation;
 pub mod unparsable_migration;
 mod untracked_column;
 mod untracked_table;
@@ -223,6 +224,8 @@ pub struct Context<'a> {
     pub expectations: Option<&'a crate::expect::Expectations>,
     /// The schema the migrations produce at their heads (the replay), when it was computed.
     pub head_schema: Option<&'a crate::schema::model::Schema>,
+    /// Operations the replay to the heads could not fit into the schema built before them.
+    pub replay_problems: &'a [crate::schema::replay::ReplayProblem],
     /// The live database and where it stands against the migrations, when the check was given
     /// one (`--database-url`, `--live`).
     pub live: Option<&'a live_state::LiveState>,
@@ -275,6 +278,8 @@ registry! {
         "more than one root revision outside named branches";
     UnparsableMigration, "unparsable-migration", Error, unparsable_migration,
         "a revision file that is not valid Python or defines no revision";
+    UnmodeledOperation, "unmodeled-operation", Info, unmodeled_operation,
+        "an operation in upgrade() the replay cannot model";
     MissingTable, "missing-table", Error, missing_table,
         "an expected table does not exist";
     MissingColumn, "missing-column", Error, missing_column,

@@ -161,7 +161,40 @@ pub fn unresolved_optional(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::FileId;
+    use crate::graph::RevisionGraph;
+    use crate::rules::{AllowedHeads, Flavor};
+    use crate::source::{FileId, Sources};
+
+    #[test]
+    fn check_passes_on_its_own_findings_only() {
+        let span = Span::new(FileId(0), 0..1);
+        let input = vec![
+            missing_variable(span.clone(), "versions/a.py", "revision"),
+            Finding::new(Rule::MultipleHeads, FindingSource::Migrations, "two heads"),
+            unresolved_optional(span, "versions/b.py", "b", "depends_on", &["deps.X"]),
+        ];
+        let sources = Sources::new();
+        let graph = RevisionGraph::build(&[]);
+        let ctx = Context {
+            sources: &sources,
+            revisions: &[],
+            graph: &graph,
+            allowed_heads: AllowedHeads::default(),
+            allowed_heads_span: None,
+            flavor: Flavor::Alembic,
+            input_findings: &input,
+            expectations: None,
+            head_schema: None,
+            replay_problems: &[],
+            live: None,
+        };
+        let mut out = Vec::new();
+        check(&ctx, &mut out);
+        let messages: Vec<&str> = out.iter().map(|f| f.message.as_str()).collect();
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(out.iter().all(|f| f.rule == Rule::UnparsableMigration));
+        assert_eq!(out[1].severity, Severity::Warning);
+    }
 
     #[test]
     fn optional_values_are_warnings_and_the_rest_errors() {

@@ -8,6 +8,7 @@
 pub mod model;
 pub mod names;
 pub mod ops;
+pub mod render;
 pub mod replay;
 pub mod sql;
 pub mod types;

@@ -225,6 +225,12 @@ pub enum Op {
         name: String,
         new_name: String,
     },
+    /// `ALTER SEQUENCE name OWNED BY table.column` (or `OWNED BY NONE`, `owner: None`), raw SQL:
+    /// the sequence is dropped with the column. The sequence and the table share a schema.
+    SetSequenceOwner {
+        name: QualName,
+        owner: Option<(QualName, String)>,
+    },
     /// An operation written with `IF EXISTS` or `IF NOT EXISTS` (raw SQL): where the object it
     /// creates is already there, or the object it drops is already gone, it does nothing and
     /// PostgreSQL does not complain.

@@ -426,6 +426,7 @@ impl Replayer {
                 increment,
             } => self.create_sequence(name, *start, *increment),
             Op::DropSequence { name } => self.drop_sequence(name),
+            Op::SetSequenceOwner { name, owner } => self.set_sequence_owner(name, owner.as_ref()),
             Op::CreateEnum { name, values } => {
                 let key = table_key(name);
                 if self.schema.enums.contains_key(&key) {
@@ -495,7 +496,9 @@ impl Replayer {
                 let (schema, name) = table_key(name);
                 self.names.relation_taken(&schema, &name)
             }
-            Op::DropSequence { name } => !self.schema.sequences.contains_key(&table_key(name)),
+            Op::DropSequence { name } | Op::SetSequenceOwner { name, .. } => {
+                !self.schema.sequences.contains_key(&table_key(name))
+            }
             Op::CreateEnum { name, .. } => self.schema.enums.contains_key(&table_key(name)),
             Op::DropEnum { name } => !self.schema.enums.contains_key(&table_key(name)),
             Op::Guarded { op } => self.already_done(op),
@@ -654,6 +657,11 @@ impl Replayer {
             type_set_by: Some(origin.clone()),
             nullable_set_by: Some(origin),
         };
+        if let Some(key) = column.default.as_deref().and_then(nextval_sequence)
+            && self.schema.sequences.contains_key(&key)
+        {
+            column.sequence = Some(key);
+        }
         if let Some(identity) = &def.identity {
             let sequence_name =
                 self.names
@@ -1274,6 +1282,21 @@ impl Replayer {
                         quote_qualified(&ref_schema, &ref_name)
                     ));
                 };
+                // `REFERENCES t` without columns means t's primary key.
+                let ref_columns = if ref_columns.is_empty() {
+                    match &referenced.primary_key {
+                        Some(pk) => pk.columns.clone(),
+                        None => {
+                            return Err(format!(
+                                "foreign key on {qualified} references table {} by its primary \
+                                 key, which it does not have",
+                                quote_qualified(&ref_schema, &ref_name)
+                            ));
+                        }
+                    }
+                } else {
+                    ref_columns
+                };
                 if let Some(missing) = ref_columns.iter().find(|c| referenced.column(c).is_none()) {
                     return Err(format!(
                         "foreign key on {qualified} references column {}.{}, which does not exist",
@@ -1682,6 +1705,60 @@ impl Replayer {
         Ok(())
     }
 
+    fn set_sequence_owner(
+        &mut self,
+        name: &QualName,
+        owner: Option<&(QualName, String)>,
+    ) -> Misfit {
+        let key = table_key(name);
+        if !self.schema.sequences.contains_key(&key) {
+            return Err(format!(
+                "sequence {} does not exist",
+                quote_qualified(&key.0, &key.1)
+            ));
+        }
+        let new_owner = match owner {
+            Some((table, column)) => {
+                let (owner_schema, owner_table) = table_key(table);
+                let column = truncate_identifier(column);
+                self.require_columns(&owner_schema, &owner_table, std::slice::from_ref(&column))?;
+                if owner_schema != key.0 {
+                    return Err(format!(
+                        "sequence {} and table {} are in different schemas; PostgreSQL refuses \
+                         to link them",
+                        quote_qualified(&key.0, &key.1),
+                        quote_qualified(&owner_schema, &owner_table)
+                    ));
+                }
+                Some((owner_schema, owner_table, column))
+            }
+            None => None,
+        };
+        let sequence = self
+            .schema
+            .sequences
+            .get_mut(&key)
+            .expect("the sequence exists: checked above");
+        if let Some((old_schema, old_table, _)) = sequence.owned_by.take() {
+            let old = (old_schema, old_table);
+            if let Some(set) = self.names.owned_sequences.get_mut(&old) {
+                set.remove(&key);
+                if set.is_empty() {
+                    self.names.owned_sequences.remove(&old);
+                }
+            }
+        }
+        if let Some((owner_schema, owner_table, _)) = &new_owner {
+            self.names
+                .owned_sequences
+                .entry((owner_schema.clone(), owner_table.clone()))
+                .or_default()
+                .insert(key.clone());
+        }
+        sequence.owned_by = new_owner;
+        Ok(())
+    }
+
     fn drop_enum(&mut self, name: &QualName) -> Misfit {
         let key = table_key(name);
         if !self.schema.enums.contains_key(&key) {
@@ -1720,14 +1797,9 @@ fn display_key(key: &(String, String)) -> String {
     quote_qualified(&key.0, &key.1)
 }
 
-/// The name a column's [`PgType`] carries for an enum: bare in the default schema, qualified
-/// elsewhere (as `format_type()` prints it when the schema is not on the search path).
+/// The name a column's [`PgType`] carries for an enum, as `format_type()` prints it.
 fn enum_type_name(key: &(String, String)) -> String {
-    if key.0 == DEFAULT_SCHEMA {
-        key.1.clone()
-    } else {
-        format!("{}.{}", key.0, key.1)
-    }
+    PgType::user_defined(Some(&key.0), &key.1).name
 }
 
 /// The schema an index is looked up in: the one given, else its table's, else the default.
@@ -2431,6 +2503,29 @@ mod tests {
             "the key into teams is gone"
         );
         assert!(schema.sequences.is_empty(), "{:?}", sequence_names(&schema));
+    }
+
+    #[test]
+    fn a_reference_without_columns_means_the_primary_key() {
+        let schema = clean(vec![
+            create("teams", vec![pk("id", "integer")]),
+            create_with(
+                "members",
+                vec![col("team", "integer")],
+                vec![Constraint::ForeignKey {
+                    name: None,
+                    columns: vec!["team".into()],
+                    ref_table: q("teams"),
+                    ref_columns: Vec::new(),
+                    on_delete: None,
+                    on_update: None,
+                }],
+            ),
+        ]);
+        assert_eq!(
+            table(&schema, "members").foreign_keys[0].ref_columns,
+            ["id"]
+        );
     }
 
     #[test]

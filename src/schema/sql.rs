@@ -98,6 +98,9 @@ fn statement_words(statement: &[TokenWithSpan]) -> Vec<String> {
 /// What to do with a statement sqlparser cannot parse: nothing for statements that cannot change
 /// tables, an [`Op::Unmodeled`] otherwise.
 fn unparsed_statement(statement: &[TokenWithSpan], error: &str) -> Option<Op> {
+    if let Some(op) = alter_sequence_owned_by(statement) {
+        return Some(op);
+    }
     let words = statement_words(statement);
     let word = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
     // `CREATE OR REPLACE x` and `CREATE x` name the same kind of object.
@@ -194,6 +197,86 @@ fn unparsed_statement(statement: &[TokenWithSpan], error: &str) -> Option<Op> {
         ),
         tables: table_named_after(&words, statement),
     })
+}
+
+/// `ALTER SEQUENCE [IF EXISTS] name OWNED BY {table.column | NONE}`, which sqlparser does not
+/// parse, read token by token (pg_dump writes it after every serial column).
+fn alter_sequence_owned_by(statement: &[TokenWithSpan]) -> Option<Op> {
+    let tokens: Vec<&Token> = statement
+        .iter()
+        .map(|t| &t.token)
+        .filter(|t| !matches!(t, Token::Whitespace(_)))
+        .collect();
+    let keyword = |token: &Token, expected: Keyword| matches!(token, Token::Word(w) if w.quote_style.is_none() && w.keyword == expected);
+    let mut rest: &[&Token] = tokens.as_slice();
+    for expected in [Keyword::ALTER, Keyword::SEQUENCE] {
+        let (first, tail) = rest.split_first()?;
+        if !keyword(first, expected) {
+            return None;
+        }
+        rest = tail;
+    }
+    let guarded_by_if_exists =
+        rest.len() >= 2 && keyword(rest[0], Keyword::IF) && keyword(rest[1], Keyword::EXISTS);
+    if guarded_by_if_exists {
+        rest = &rest[2..];
+    }
+    let (sequence, tail) = dotted_name(rest)?;
+    rest = tail;
+    for expected in [Keyword::OWNED, Keyword::BY] {
+        let (first, tail) = rest.split_first()?;
+        if !keyword(first, expected) {
+            return None;
+        }
+        rest = tail;
+    }
+    let owner = match rest {
+        [none] if keyword(none, Keyword::NONE) => None,
+        _ => {
+            let (parts, tail) = dotted_name(rest)?;
+            if !tail.is_empty() {
+                return None;
+            }
+            Some(owner_of(&parts)?)
+        }
+    };
+    let name = match sequence.as_slice() {
+        [name] => QualName::new(None, name),
+        [schema, name] => QualName::new(Some(schema), name),
+        _ => return None,
+    };
+    Some(guarded(
+        Op::SetSequenceOwner { name, owner },
+        guarded_by_if_exists,
+    ))
+}
+
+/// `a.b.c` at the start of `tokens`: the folded parts and the tokens after them.
+fn dotted_name<'t>(tokens: &'t [&'t Token]) -> Option<(Vec<String>, &'t [&'t Token])> {
+    let mut parts = Vec::new();
+    let mut rest = tokens;
+    loop {
+        match rest.split_first() {
+            Some((Token::Word(word), tail)) => {
+                parts.push(fold_word(&word.value, word.quote_style));
+                rest = tail;
+            }
+            _ => return None,
+        }
+        match rest.split_first() {
+            Some((Token::Period, tail)) => rest = tail,
+            _ => return Some((parts, rest)),
+        }
+    }
+}
+
+/// `table.column` or `schema.table.column` as the owner of a sequence.
+fn owner_of(parts: &[String]) -> Option<(QualName, String)> {
+    match parts {
+        [table, column] => Some((QualName::new(None, table), column.clone())),
+        [schema, table, column] => Some((QualName::new(Some(schema), table), column.clone())),
+        _ => None,
+    }
 }
 
 /// The parser's message without its `sql parser error: ` prefix.
@@ -348,12 +431,19 @@ fn lower_statement(statement: &Statement, ops: &mut Vec<Op>) {
             };
             let mut start = None;
             let mut increment = None;
-            let mut owned_by = false;
+            let mut owned_by = None;
             for option in sequence_options {
                 match option {
                     SequenceOptions::StartWith(expr, _) => start = integer_literal(expr),
                     SequenceOptions::IncrementBy(expr, _) => increment = integer_literal(expr),
-                    SequenceOptions::OwnedBy(Some(_)) => owned_by = true,
+                    SequenceOptions::OwnedBy(Some(owner)) => {
+                        let parts: Option<Vec<String>> = owner
+                            .0
+                            .iter()
+                            .map(|part| part.as_ident().map(ident))
+                            .collect();
+                        owned_by = Some(parts.as_deref().and_then(owner_of));
+                    }
                     _ => {}
                 }
             }
@@ -365,14 +455,19 @@ fn lower_statement(statement: &Statement, ops: &mut Vec<Op>) {
                 },
                 *if_not_exists,
             ));
-            if owned_by {
-                ops.push(unmodeled(
+            match owned_by {
+                Some(Some(owner)) => ops.push(Op::SetSequenceOwner {
+                    name,
+                    owner: Some(owner),
+                }),
+                Some(None) => ops.push(unmodeled(
                     format!(
-                        "CREATE SEQUENCE {} ... OWNED BY (the owner is not followed)",
+                        "CREATE SEQUENCE {} ... OWNED BY a name that is not table.column",
                         name.name
                     ),
                     Vec::new(),
-                ));
+                )),
+                None => {}
             }
         }
         Statement::CreateType {
@@ -1067,7 +1162,9 @@ pub fn pg_type(data_type: &DataType) -> Result<(PgType, bool), String> {
             Ok((ty, false))
         }
         DataType::Custom(name, modifiers) => custom_type(name, modifiers),
-        other => Err(format!("the type {other} is not a PostgreSQL type")),
+        other => PgType::parse(&other.to_string())
+            .map(|ty| (ty, false))
+            .map_err(|_| format!("the type {other} is not a PostgreSQL type")),
     }
 }
 
@@ -1087,9 +1184,10 @@ fn character_length(
     }
 }
 
-/// Types sqlparser does not know by name: PostgreSQL's abbreviations (`timestamptz`, `int4`,
-/// `serial`), types it has no variant for (`inet`, `citext`), and user-defined ones (enums),
-/// which keep their name as written (qualified when a schema is given).
+/// Types sqlparser does not know by name: PostgreSQL's abbreviations (`timestamptz`, `int4`),
+/// the `serial` pseudo-types, types it has no variant for (`inet`, `citext`), and user-defined
+/// ones (enums), named as `format_type()` names them (quoted where needed, qualified outside
+/// `public`); [`PgType::parse`] knows them all but the serials.
 fn custom_type(
     name: &ObjectName,
     modifiers: &[sqlparser::ast::TypeModifier],
@@ -1100,53 +1198,25 @@ fn custom_type(
         .map(|part| part.as_ident().map(ident))
         .collect();
     let parts = parts.ok_or_else(|| format!("the type {name} is not understood"))?;
-    let mut numbers = Vec::new();
-    for modifier in modifiers {
-        match modifier {
-            sqlparser::ast::TypeModifier::Number(text, _) => numbers.push(
-                text.parse::<u32>()
-                    .map_err(|_| format!("type modifier {text} is not a number"))?,
-            ),
-            other => return Err(format!("type modifier {other} is not understood")),
-        }
-    }
     let unqualified = match parts.as_slice() {
         [single] => Some(single.as_str()),
         [schema, single] if schema == "pg_catalog" => Some(single.as_str()),
         _ => None,
     };
-    let (canonical, serial) = match unqualified {
-        Some("serial" | "serial4") => ("integer", true),
-        Some("bigserial" | "serial8") => ("bigint", true),
-        Some("smallserial" | "serial2") => ("smallint", true),
-        Some("int2") => ("smallint", false),
-        Some("int" | "int4") => ("integer", false),
-        Some("int8") => ("bigint", false),
-        Some("float4") => ("real", false),
-        Some("float8") => ("double precision", false),
-        Some("bool") => ("boolean", false),
-        Some("varchar") => ("character varying", false),
-        Some("bpchar") => ("character", false),
-        Some("timestamptz") => ("timestamp with time zone", false),
-        Some("timetz") => ("time with time zone", false),
-        Some("varbit") => ("bit varying", false),
-        Some("decimal") => ("numeric", false),
-        Some(other) => (other, false),
-        None => ("", false),
+    let serial = match unqualified {
+        Some("serial" | "serial4") => Some("integer"),
+        Some("bigserial" | "serial8") => Some("bigint"),
+        Some("smallserial" | "serial2") => Some("smallint"),
+        _ => None,
     };
-    let name = if canonical.is_empty() {
-        parts.join(".")
-    } else {
-        canonical.to_owned()
-    };
-    Ok((
-        PgType {
-            name,
-            modifiers: numbers,
-            array_dims: 0,
-        },
-        serial,
-    ))
+    if let Some(integer) = serial {
+        if !modifiers.is_empty() {
+            return Err(format!("the type {name} takes no modifiers"));
+        }
+        return Ok((PgType::simple(integer), true));
+    }
+    PgType::parse(&DataType::Custom(name.clone(), modifiers.to_vec()).to_string())
+        .map(|ty| (ty, false))
 }
 
 /// The identifiers a SQL fragment (a check condition, an index expression) uses, folded as
@@ -1358,8 +1428,12 @@ mod tests {
             ("inet", sized("inet", &[])),
             ("bit varying(3)", sized("bit varying", &[3])),
             ("My_Enum", sized("my_enum", &[])),
-            ("\"MyEnum\"", sized("MyEnum", &[])),
+            ("\"MyEnum\"", sized("\"MyEnum\"", &[])),
             ("other.mood", sized("other.mood", &[])),
+            ("\"Other\".mood", sized("\"Other\".mood", &[])),
+            ("public.mood", sized("mood", &[])),
+            ("pg_catalog.int4", sized("integer", &[])),
+            ("citext", sized("citext", &[])),
         ];
         for (written, expected) in cases {
             let Op::AddColumn { column, .. } =
@@ -1629,6 +1703,40 @@ mod tests {
         assert!(what.contains("ALTER TABLE t ALTER"), "{what}");
         assert_eq!(tables, &vec![q("t")]);
         assert!(matches!(ops[4], Op::AddColumn { .. }));
+    }
+
+    #[test]
+    fn sequence_ownership() {
+        let ops = lower_sql(
+            "CREATE SEQUENCE s OWNED BY t.id;
+             ALTER SEQUENCE public.s OWNED BY public.t.id;
+             ALTER SEQUENCE IF EXISTS s OWNED BY NONE;",
+        )
+        .expect("splits");
+        assert_eq!(
+            ops,
+            vec![
+                Op::CreateSequence {
+                    name: q("s"),
+                    start: None,
+                    increment: None
+                },
+                Op::SetSequenceOwner {
+                    name: q("s"),
+                    owner: Some((q("t"), "id".to_owned()))
+                },
+                Op::SetSequenceOwner {
+                    name: QualName::new(Some("public"), "s"),
+                    owner: Some((QualName::new(Some("public"), "t"), "id".to_owned()))
+                },
+                Op::Guarded {
+                    op: Box::new(Op::SetSequenceOwner {
+                        name: q("s"),
+                        owner: None
+                    })
+                },
+            ]
+        );
     }
 
     #[test]

@@ -54,7 +54,7 @@ impl Server {
             return external_server(url.trim()).map(Some);
         }
         match &*BINDIR {
-            Some(bindir) => start_cluster(bindir).map(Some),
+            Some(bindir) => start_cluster(bindir, None).map(Some),
             None => Ok(None),
         }
     }
@@ -214,7 +214,21 @@ fn id(args: &[&str]) -> Result<u32, String> {
         .map_err(|_| "unexpected output from id".to_owned())
 }
 
-fn start_cluster(bindir: &Path) -> Result<Server, String> {
+/// The certificate and key a TLS cluster serves, as PEM text.
+pub struct ServerCertificate {
+    pub certificate_pem: String,
+    pub key_pem: String,
+}
+
+/// Our own cluster with `ssl = on`, serving `certificate`; `None` without the server binaries.
+pub(super) fn start_tls_cluster(certificate: &ServerCertificate) -> Result<Option<Server>, String> {
+    match &*BINDIR {
+        Some(bindir) => start_cluster(bindir, Some(certificate)).map(Some),
+        None => Ok(None),
+    }
+}
+
+fn start_cluster(bindir: &Path, tls: Option<&ServerCertificate>) -> Result<Server, String> {
     let started = Instant::now();
     let owner = Owner::detect()?;
     // The `postgres` user must be able to reach the directory, which a root-only $TMPDIR would
@@ -294,6 +308,31 @@ fn start_cluster(bindir: &Path) -> Result<Server, String> {
          full_page_writes = off\nmax_connections = 200\nlog_min_messages = warning\n"
     );
     append(&data.join("postgresql.conf"), &settings)?;
+    if let Some(certificate) = tls {
+        let certificate_path = data.join("server.crt");
+        let key_path = data.join("server.key");
+        std::fs::write(&certificate_path, &certificate.certificate_pem)
+            .map_err(|error| format!("cannot write server.crt: {error}"))?;
+        std::fs::write(&key_path, &certificate.key_pem)
+            .map_err(|error| format!("cannot write server.key: {error}"))?;
+        // The server refuses a key that others can read.
+        std::fs::set_permissions(
+            &key_path,
+            std::os::unix::fs::PermissionsExt::from_mode(0o600),
+        )
+        .map_err(|error| format!("cannot protect server.key: {error}"))?;
+        if let Owner::Postgres { uid, gid } = owner {
+            for path in [&certificate_path, &key_path] {
+                std::os::unix::fs::chown(path, Some(uid), Some(gid)).map_err(|error| {
+                    format!("cannot hand {} to postgres: {error}", path.display())
+                })?;
+            }
+        }
+        append(
+            &data.join("postgresql.conf"),
+            "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n",
+        )?;
+    }
     // Members of the password group must authenticate with SCRAM over TCP; everyone else is
     // trusted, so tests can create roles freely.
     let hba = format!(

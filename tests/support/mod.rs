@@ -22,6 +22,7 @@
 #![allow(dead_code)]
 
 mod cluster;
+mod tls;
 mod tools;
 
 use std::sync::LazyLock;
@@ -29,6 +30,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 #[allow(unused_imports)]
 pub use cluster::{PASSWORD_GROUP, Server, client_program};
+#[allow(unused_imports)]
+pub use tls::{TlsServer, tls_server};
 #[allow(unused_imports)]
 pub use tools::{alembic, alembic_available, psql, try_alembic, try_psql};
 

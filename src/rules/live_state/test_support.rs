@@ -314,6 +314,7 @@ impl TestProject {
             input_findings: &[],
             expectations,
             head_schema: Some(&self.head),
+            replay_problems: &[],
             live: Some(&state),
         };
         run_all(&ctx)
