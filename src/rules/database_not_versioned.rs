@@ -39,10 +39,13 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 .iter()
                 .map(|&index| ctx.revisions[index].id.clone())
                 .collect();
-            let stamp = tool_command(ctx.flavor, &format!("stamp {}", ids.join(" ")));
             if *complete {
-                format!("the schema has every change of the migrations: record that with `{stamp}`")
+                format!(
+                    "the schema has every change of the migrations: record that with `{}`",
+                    tool_command(ctx.flavor, &format!("stamp {}", head_word(ctx)))
+                )
             } else {
+                let stamp = tool_command(ctx.flavor, &format!("stamp {}", ids.join(" ")));
                 format!(
                     "the schema has the changes of {} and nothing after: record that with \
                      `{stamp}`, then run the rest with `{upgrade}`",
@@ -82,7 +85,7 @@ mod tests {
         assert_eq!(
             found[0].help.as_deref(),
             Some(
-                "the schema has every change of the migrations: record that with `alembic stamp r3`"
+                "the schema has every change of the migrations: record that with `alembic stamp head`"
             )
         );
     }
