@@ -70,24 +70,10 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         and_list(&named)
     );
 
-    // The revisions the schema really has: the applied ones outside the tail that no other
-    // applied revision outside the tail follows.
-    let in_tail = |index: usize| live.absent_tail.contains(&index);
-    let kept: Vec<usize> = live
-        .applied
+    let real_position: Vec<String> = live
+        .schema_position
         .iter()
-        .copied()
-        .filter(|&index| !in_tail(index))
-        .collect();
-    let real_position: Vec<String> = kept
-        .iter()
-        .copied()
-        .filter(|&index| {
-            !kept
-                .iter()
-                .any(|&other| other != index && ctx.graph.ancestors(other).contains(&index))
-        })
-        .map(|index| ctx.revisions[index].id.clone())
+        .map(|&index| ctx.revisions[index].id.clone())
         .collect();
     let stamp_target = if real_position.is_empty() {
         "base".to_owned()

@@ -412,3 +412,30 @@ fn drop_table_helper_and_drop_primary_key_are_usable() {
         ["CREATE TABLE public.notes (id serial NOT NULL);"]
     );
 }
+
+#[test]
+fn tables_an_operation_that_did_not_fit_touches_are_not_compared_with_the_replay() {
+    let project = TestProject::new(vec![
+        step(
+            "f1",
+            &[],
+            vec![create_table("users", vec![col("id", "integer").pk()])],
+        ),
+        // The column was added by SQL the migrations do not show; the replay cannot drop it.
+        step("f2", &["f1"], vec![drop_column_op("users", "legacy")]),
+    ]);
+    let mut live = project.live_at(&["f2"]);
+    table_mut(&mut live.schema, "users")
+        .columns
+        .push(plain_column("nickname", "text"));
+    let state = project.state(live.clone(), None);
+    assert!(state.replay_unsure_about("public", "users"));
+    let found = project.findings(live, None);
+    assert!(
+        found
+            .iter()
+            .all(|finding| finding.source != crate::rules::FindingSource::Database),
+        "{:?}",
+        lines(&found)
+    );
+}
