@@ -116,8 +116,23 @@ fn finding(
     .object(&first.schema, &first.table, first.column.as_deref())
     .revision(revision.id.clone())
     .help(help);
+    // A present table's own columns go without saying.
+    let created_and_present = |schema: &str, table: &str| {
+        facts.facts.iter().any(|fact| {
+            fact.present
+                && fact.change == Change::CreatesTable
+                && fact.schema == schema
+                && fact.table == table
+        })
+    };
     for fact in &facts.facts {
         if fact.span == first.span && fact.text == first.text {
+            continue;
+        }
+        if fact.present
+            && fact.change == Change::AddsColumn
+            && created_and_present(&fact.schema, &fact.table)
+        {
             continue;
         }
         let text = if fact.present {
@@ -232,6 +247,20 @@ mod tests {
             finding.fix.as_ref().expect("fix").sql,
             ["ALTER TABLE public.users ADD COLUMN locked_until timestamp without time zone;"]
         );
+    }
+
+    #[test]
+    fn the_rendered_finding_marks_what_is_applied_and_what_is_not() {
+        let project = app_project();
+        let mut live = project.live_at(&["r3"]);
+        drop_column(&mut live.schema, "users", "locked_until");
+        let found = project.findings(live, None);
+        insta::assert_snapshot!(crate::report::human::render(
+            &project.sources,
+            &found,
+            false,
+            100
+        ));
     }
 
     #[test]

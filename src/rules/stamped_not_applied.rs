@@ -149,6 +149,20 @@ mod tests {
     }
 
     #[test]
+    fn the_rendered_finding_labels_every_missing_change() {
+        let project = app_project();
+        let mut live = project.live_at(&["r2"]);
+        live.versions = Some(vec!["r3".to_owned()]);
+        let found = project.findings(live, None);
+        insta::assert_snapshot!(crate::report::human::render(
+            &project.sources,
+            &found,
+            false,
+            100
+        ));
+    }
+
+    #[test]
     fn a_stamped_empty_database_is_stamped_back_to_base() {
         let project = app_project();
         let mut live = project.live_at(&["r3"]);

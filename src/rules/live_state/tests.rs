@@ -439,3 +439,20 @@ fn tables_an_operation_that_did_not_fit_touches_are_not_compared_with_the_replay
         lines(&found)
     );
 }
+
+#[test]
+fn without_a_usable_revision_a_missing_column_still_names_the_revision_that_adds_it() {
+    let mut project = app_project();
+    let expectations =
+        project.expectations("version: 1\ntables:\n  users:\n    columns: [id, locked_until]\n");
+    let mut live = project.live_at(&["r2"]);
+    live.versions = Some(vec!["0ddba11c0ffee".to_owned()]);
+    let found = project.findings(live, Some(&expectations));
+    assert_eq!(
+        lines(&found),
+        [
+            "database-unknown-revision: - (0ddba11c0ffee)",
+            "missing-column: public.users.locked_until (r3)",
+        ]
+    );
+}
