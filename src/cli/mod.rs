@@ -7,6 +7,7 @@
 //! message; nothing here panics on bad input.
 
 mod args;
+mod live;
 
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -26,6 +27,7 @@ use crate::alembic::{LoadOptions, Project, discover};
 use crate::expect::{self, Expectations};
 use crate::graph::{ResolveError, RevisionGraph};
 use crate::report;
+use crate::rules::live_state::LiveState;
 use crate::rules::{self, AllowedHeads, Context, Finding, RULES, Rule, Severity};
 use crate::schema::replay::{self, Replay};
 use crate::source::Sources;
@@ -40,6 +42,11 @@ pub enum Failure {
     /// Standard output was closed (`driftlint graph | head`): not an error.
     BrokenPipe,
     Io(io::Error),
+    /// The database could not be reached or read: one line naming the host, port, database
+    /// and user (never the password), and the help when there is one.
+    Live(crate::live::Error),
+    /// A plain one-line error.
+    Line(String),
 }
 
 impl<E: Diagnostic + Send + Sync + 'static> From<E> for Failure {
@@ -103,6 +110,14 @@ pub fn run() -> ExitCode {
             eprintln!("driftlint: {e}");
             ExitCode::from(2)
         }
+        Err(Failure::Live(e)) => {
+            eprint!("{}", live::error_lines(&e));
+            ExitCode::from(2)
+        }
+        Err(Failure::Line(text)) => {
+            eprintln!("driftlint: {text}");
+            ExitCode::from(2)
+        }
         Err(Failure::Diagnostic(d)) => {
             let theme = if term.color && io::stderr().is_terminal() {
                 GraphicalTheme::unicode()
@@ -119,10 +134,6 @@ pub fn run() -> ExitCode {
         }
     }
 }
-
-#[derive(Debug, thiserror::Error, Diagnostic)]
-#[error("{0} is not available in this build")]
-struct NotYet(&'static str);
 
 /// Writes to standard output, treating a closed pipe as the reader's choice, not an error.
 fn emit(text: &str) -> Result<(), Failure> {
@@ -203,6 +214,7 @@ fn context<'a>(ws: &'a Workspace, replay: Option<&'a Replay>) -> Context<'a> {
         expectations,
         head_schema: replay.map(|r| &r.schema),
         replay_problems: replay.map_or(&[], |r| &r.problems),
+        live: None,
     }
 }
 
@@ -221,10 +233,23 @@ fn exit_code(findings: &[Finding], deny_warnings: bool) -> ExitCode {
 
 fn check(args: &CheckArgs, term: Terminal) -> Outcome {
     let cwd = cwd()?;
-    let wants_database = args.database_url.is_some() || args.live;
-    let ws = load_workspace_with_expectations(&cwd, &args.input, wants_database)?;
+    let database_url = live::database_url(&cwd, args.database_url.as_deref(), args.live)?;
+    let timeout = live::timeout(args.timeout)?;
+    let ws = load_workspace_with_expectations(&cwd, &args.input, database_url.is_some())?;
     let replay = replay::replay_heads(&ws.revisions, &ws.graph);
-    let ctx = context(&ws, Some(&replay));
+    // Everything the live rules look at is read here, before any rule runs.
+    let live_state = match &database_url {
+        Some(url) => Some(LiveState::new(
+            live::read(url, timeout)?,
+            &ws.revisions,
+            &ws.graph,
+            &replay.schema,
+            ws.expectations.as_ref(),
+        )),
+        None => None,
+    };
+    let mut ctx = context(&ws, Some(&replay));
+    ctx.live = live_state.as_ref();
     let mut findings = rules::run_all(&ctx);
     if let Some(e) = &ws.expectations {
         rules::apply_lint_config(e, &mut findings);
@@ -321,12 +346,18 @@ struct WriteError {
 
 fn init(args: &InitArgs) -> Outcome {
     let cwd = cwd()?;
-    if args.database_url.is_some() {
-        return Err(NotYet("init --database-url").into());
-    }
-    let ws = load_workspace(&cwd, args.migrations.as_deref(), LoadOptions::default())?;
-    let replayed = replay::replay_heads(&ws.revisions, &ws.graph);
-    let text = expect::render_starting_file(&replayed.schema, AllowedHeads::default());
+    let schema = match &args.database_url {
+        Some(text) => {
+            let url = live::database_url(&cwd, Some(text), false)?
+                .ok_or_else(|| Failure::Line("no database URL".to_owned()))?;
+            live::read(&url, live::timeout(args.timeout)?)?.schema
+        }
+        None => {
+            let ws = load_workspace(&cwd, args.migrations.as_deref(), LoadOptions::default())?;
+            replay::replay_heads(&ws.revisions, &ws.graph).schema
+        }
+    };
+    let text = expect::render_starting_file(&schema, AllowedHeads::default());
     match &args.output {
         None => emit(&text)?,
         Some(path) => {
@@ -347,7 +378,7 @@ fn init(args: &InitArgs) -> Outcome {
             eprintln!(
                 "driftlint: wrote {} ({} tables); review it, keep what must hold, and commit it",
                 path.display(),
-                replayed.schema.tables.len()
+                schema.tables.len()
             );
         }
     }
