@@ -23,7 +23,7 @@ use args::{
 };
 
 use crate::alembic::Revision;
-use crate::alembic::{Project, discover};
+use crate::alembic::{LoadOptions, Project, discover};
 use crate::expect::{self, Expectations};
 use crate::graph::{ResolveError, RevisionGraph};
 use crate::report;
@@ -159,10 +159,14 @@ struct Workspace {
     expectations: Option<Expectations>,
 }
 
-fn load_workspace(cwd: &Path, migrations: Option<&Path>) -> Result<Workspace, Failure> {
+fn load_workspace(
+    cwd: &Path,
+    migrations: Option<&Path>,
+    options: LoadOptions,
+) -> Result<Workspace, Failure> {
     let project = discover(cwd, migrations)?;
     let mut sources = Sources::new();
-    let loaded = crate::alembic::load(&project, &mut sources)?;
+    let loaded = crate::alembic::load_with(&project, &mut sources, options)?;
     let graph = RevisionGraph::build(&loaded.revisions);
     Ok(Workspace {
         sources,
@@ -175,13 +179,22 @@ fn load_workspace(cwd: &Path, migrations: Option<&Path>) -> Result<Workspace, Fa
 }
 
 /// Loads the revision files and the expectations: the file or directory given, else
-/// `expectations/` or `expectations.yaml` in the working directory, else none.
-fn load_workspace_with_expectations(cwd: &Path, input: &InputArgs) -> Result<Workspace, Failure> {
-    let mut ws = load_workspace(cwd, input.migrations.as_deref())?;
+/// `expectations/` or `expectations.yaml` in the working directory, else none. `upgrade()`
+/// bodies are lowered when there are expectations to check them against or `need_replay` says
+/// something else will use the replay.
+fn load_workspace_with_expectations(
+    cwd: &Path,
+    input: &InputArgs,
+    need_replay: bool,
+) -> Result<Workspace, Failure> {
     let path = match &input.expectations {
         Some(p) => Some(cwd.join(p)),
         None => expect::find_default(cwd),
     };
+    let options = LoadOptions {
+        lower_upgrade: need_replay || path.is_some(),
+    };
+    let mut ws = load_workspace(cwd, input.migrations.as_deref(), options)?;
     if let Some(path) = path {
         ws.expectations = Some(expect::load(&path, &mut ws.sources)?);
     }
@@ -222,7 +235,7 @@ fn check(args: &CheckArgs, term: Terminal) -> Outcome {
     let cwd = cwd()?;
     let database_url = live::database_url(&cwd, args.database_url.as_deref(), args.live)?;
     let timeout = live::timeout(args.timeout)?;
-    let ws = load_workspace_with_expectations(&cwd, &args.input)?;
+    let ws = load_workspace_with_expectations(&cwd, &args.input, database_url.is_some())?;
     let replay = replay::replay_heads(&ws.revisions, &ws.graph);
     // Everything the live rules look at is read here, before any rule runs.
     let live_state = match &database_url {
@@ -253,7 +266,7 @@ fn check(args: &CheckArgs, term: Terminal) -> Outcome {
 
 fn heads(args: &InputArgs) -> Outcome {
     let cwd = cwd()?;
-    let ws = load_workspace_with_expectations(&cwd, args)?;
+    let ws = load_workspace_with_expectations(&cwd, args, false)?;
     emit(&report::graph::heads(&ws.revisions, &ws.graph))?;
     let ctx = context(&ws, None);
     let mut findings = Vec::new();
@@ -267,7 +280,10 @@ fn heads(args: &InputArgs) -> Outcome {
 
 fn graph(args: &GraphArgs) -> Outcome {
     let cwd = cwd()?;
-    let ws = load_workspace(&cwd, args.migrations.as_deref())?;
+    let headers_only = LoadOptions {
+        lower_upgrade: false,
+    };
+    let ws = load_workspace(&cwd, args.migrations.as_deref(), headers_only)?;
     let text = match args.format {
         GraphFormat::Text => report::graph::text(&ws.sources, &ws.revisions, &ws.graph),
         GraphFormat::Dot => report::graph::dot(&ws.revisions, &ws.graph),
@@ -289,7 +305,7 @@ struct UnknownRevision {
 
 fn schema(args: &SchemaArgs) -> Outcome {
     let cwd = cwd()?;
-    let ws = load_workspace(&cwd, args.migrations.as_deref())?;
+    let ws = load_workspace(&cwd, args.migrations.as_deref(), LoadOptions::default())?;
     let targets = match &args.revision {
         None => ws.graph.heads.clone(),
         Some(name) => ws.graph.resolve(&ws.revisions, name).map_err(|e| {
@@ -337,7 +353,7 @@ fn init(args: &InitArgs) -> Outcome {
             live::read(&url, live::timeout(args.timeout)?)?.schema
         }
         None => {
-            let ws = load_workspace(&cwd, args.migrations.as_deref())?;
+            let ws = load_workspace(&cwd, args.migrations.as_deref(), LoadOptions::default())?;
             replay::replay_heads(&ws.revisions, &ws.graph).schema
         }
     };

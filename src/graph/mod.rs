@@ -12,7 +12,7 @@
 use std::collections::{HashMap, HashSet};
 
 use petgraph::Direction;
-use petgraph::algo::tarjan_scc;
+use petgraph::algo::kosaraju_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
@@ -112,7 +112,9 @@ impl RevisionGraph {
             }
         }
 
-        let cycles: Vec<Vec<usize>> = tarjan_scc(&dag)
+        // Kosaraju, not Tarjan: petgraph's Tarjan recurses once per revision and overflows the
+        // stack on a long history; Kosaraju walks with explicit stacks.
+        let cycles: Vec<Vec<usize>> = kosaraju_scc(&dag)
             .into_iter()
             .filter(|scc| scc.len() > 1 || scc.iter().any(|&n| dag.contains_edge(n, n)))
             .map(|scc| {
@@ -332,4 +334,40 @@ fn label_tip(
         .iter()
         .find(|r| r.branch_labels.iter().any(|l| l == label))
         .and_then(|r| by_id.get(&r.id).copied())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::test_support::{Spec, project};
+
+    #[test]
+    fn a_long_history_builds_without_deep_recursion() {
+        // Run on a thread with a small stack: a recursive walk over 20,000 revisions would
+        // overflow it.
+        std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(|| {
+                let ids: Vec<String> = (0..20_000).map(|i| format!("r{i}")).collect();
+                let downs: Vec<[&str; 1]> = ids.iter().map(|id| [id.as_str()]).collect();
+                let specs: Vec<Spec<'_>> = ids
+                    .iter()
+                    .enumerate()
+                    .map(|(i, id)| {
+                        crate::rules::test_support::rev(
+                            id,
+                            if i == 0 { &[] } else { &downs[i - 1] },
+                        )
+                    })
+                    .collect();
+                let (_, revisions) = project(&specs);
+                let graph = RevisionGraph::build(&revisions);
+                assert_eq!(graph.heads, vec![19_999]);
+                assert!(graph.cycles.is_empty());
+                assert_eq!(graph.topological_order().len(), 20_000);
+            })
+            .expect("thread starts")
+            .join()
+            .expect("no stack overflow");
+    }
 }

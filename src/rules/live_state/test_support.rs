@@ -281,6 +281,7 @@ impl TestProject {
             column_max: HashMap::new(),
             unreadable: Vec::new(),
             round_trips: 4,
+            connections: 1,
             server_version: "15.0".to_owned(),
         }
     }
