@@ -33,6 +33,11 @@
 //! of pending revisions) are not reported again by the comparison and untracked rules: one
 //! finding per problem.
 //!
+//! Limits, by construction: the schema cannot tell a revision that never ran from one whose
+//! changes were all undone by hand, so when the newest applied revision's changes are all
+//! absent it is taken for a stamp; and for applied revisions a change that already held before
+//! the revision (an `alter_column` to the type the column had) counts as present.
+//!
 //! Invariant: pure. The state is built from a [`LiveSnapshot`] that `cli` read beforehand; no I/O
 //! happens here or in any rule.
 
