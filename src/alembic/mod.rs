@@ -15,7 +15,8 @@ mod ini;
 mod revision;
 
 pub use discover::{Project, discover, revision_files};
-pub use revision::{Loaded, load};
+pub(crate) use discover::{is_revision_file_name, is_skipped_name};
+pub use revision::{Loaded, RevisionInput, load, load_files, load_inputs};
 
 /// One revision file, as its module-level variables define it.
 #[derive(Clone, Debug)]

@@ -29,6 +29,7 @@ pub mod primary_key_mismatch;
 mod revision_cycle;
 mod unmodeled_operation;
 pub mod unparsable_migration;
+pub mod unused_ignore;
 
 /// How serious a finding is. Ordered: `Info < Warning < Error`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -278,10 +279,13 @@ registry! {
         "a column's type differs from what is expected";
     NullabilityMismatch, "nullability-mismatch", Warning, nullability_mismatch,
         "a column's nullability differs from what is expected";
+    UnusedIgnore, "unused-ignore", Info, unused_ignore,
+        "a `# driftlint: ignore[...]` comment that matches no finding, or names no rule";
 }
 
 pub use expectation_checks::check_expectations;
 pub use lint_config::apply_lint_config;
+pub use unused_ignore::{LIVE_ONLY_RULES, apply_inline_ignores};
 
 /// The branch labels that apply to a revision (its own and its ancestors'), as `alembic heads`
 /// shows them.
