@@ -31,7 +31,7 @@ use crate::alembic::{
 use crate::git::{self, Repository, TreeFile};
 use crate::graph::RevisionGraph;
 use crate::rules::{Finding, Rule};
-use crate::source::{FileId, Sources};
+use crate::source::{FileId, Sources, Span};
 
 /// Why the tree after merge could not be read.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -297,89 +297,143 @@ fn join(dir: &str, rest: &str) -> String {
     }
 }
 
-/// Says, in each `multiple-heads` finding, which side of the merge brought each head, and how
-/// to bring the two together.
-pub fn explain_heads(
+/// Adds what the merge explains to the findings of a run with `--against`: in each
+/// `multiple-heads` finding, which side of the merge brought each head and how to bring them
+/// together; in it and in each `duplicate-revision` finding, the primary location moves to this
+/// branch's file where it pointed at a file only the ref has, so that annotations land on the
+/// files the branch changes.
+pub fn explain_after_merge(
     merged: &AfterMerge,
     revisions: &[Revision],
     graph: &RevisionGraph,
     findings: &mut [Finding],
 ) {
+    for finding in findings.iter_mut() {
+        match finding.rule {
+            Rule::MultipleHeads => explain_heads(merged, revisions, graph, finding),
+            Rule::DuplicateRevision => {
+                // The labels say "defined here again" and "first defined here": the branch's
+                // copy is the newcomer, so it takes the first label.
+                prefer_branch_location(merged, finding, |_| None);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn explain_heads(
+    merged: &AfterMerge,
+    revisions: &[Revision],
+    graph: &RevisionGraph,
+    finding: &mut Finding,
+) {
     let reference = &merged.reference;
-    for finding in findings
-        .iter_mut()
-        .filter(|f| f.rule == Rule::MultipleHeads)
+    let head_span = |h: usize| {
+        let rev = &revisions[h];
+        rev.down_span.clone().unwrap_or_else(|| rev.id_span.clone())
+    };
+    // The heads the finding names are those its labels point at (each head is labelled at its
+    // `down_revision` line, or at its `revision` line when it has none).
+    let labelled: Vec<&Span> = finding
+        .primary
+        .iter()
+        .chain(&finding.related)
+        .map(|label| &label.span)
+        .collect();
+    let heads: Vec<usize> = graph
+        .heads
+        .iter()
+        .copied()
+        .filter(|&h| labelled.contains(&&head_span(h)))
+        .collect();
+    if heads.is_empty() {
+        return;
+    }
+    let side_of = |h: usize| merged.side_of(revisions[h].file);
+    let described: Vec<String> = heads
+        .iter()
+        .map(|&h| {
+            let whence = match side_of(h) {
+                Some(Side::Ref) => format!("from {reference}"),
+                Some(Side::Branch) => "from this branch".to_owned(),
+                Some(Side::Both) | None => format!("on both this branch and {reference}"),
+            };
+            format!("{} {whence}", revisions[h].id)
+        })
+        .collect();
+    finding.message.push_str(&format!(
+        "; after merging {reference}: {}",
+        described.join(", ")
+    ));
+    let ours: Vec<usize> = heads
+        .iter()
+        .copied()
+        .filter(|&h| side_of(h) == Some(Side::Branch))
+        .collect();
+    let theirs: Vec<usize> = heads
+        .iter()
+        .copied()
+        .filter(|&h| side_of(h) == Some(Side::Ref))
+        .collect();
+    if ours.is_empty() || theirs.is_empty() {
+        return;
+    }
+    finding.message.push_str(&format!(
+        " (the extra head appears only once this branch and {reference} are merged)"
+    ));
+    let mut help = format!("bring {reference} into this branch (`git merge {reference}`)");
+    if let Some(original) = &finding.help {
+        help.push_str(", then ");
+        help.push_str(original);
+    }
+    if let ([ours], [theirs]) = (ours.as_slice(), theirs.as_slice()) {
+        help.push_str(&format!(
+            "; or, while {} is not applied to any database, keep the history linear instead: \
+             set its down_revision to '{}', the head {reference} brings",
+            revisions[*ours].id, revisions[*theirs].id
+        ));
+    }
+    finding.help = Some(help);
+    let head_at = |span: &Span| heads.iter().copied().find(|&h| head_span(h) == *span);
+    prefer_branch_location(merged, finding, |span| {
+        head_at(span).map(|h| revisions[h].id.clone())
+    });
+    if let Some(primary) = &mut finding.primary
+        && let Some(h) = head_at(&primary.span)
     {
-        // The heads the finding names are those its labels point at (each head is labelled at
-        // its `down_revision` line, or at its `revision` line when it has none).
-        let labelled: Vec<&crate::source::Span> = finding
-            .primary
-            .iter()
-            .chain(&finding.related)
-            .map(|label| &label.span)
-            .collect();
-        let heads: Vec<usize> = graph
-            .heads
-            .iter()
-            .copied()
-            .filter(|&h| {
-                let rev = &revisions[h];
-                let span = rev.down_span.as_ref().unwrap_or(&rev.id_span);
-                labelled.contains(&span)
-            })
-            .collect();
-        if heads.is_empty() {
-            continue;
+        primary.text = format!("head {} (one of {})", revisions[h].id, heads.len());
+    }
+    for label in &mut finding.related {
+        if let Some(h) = head_at(&label.span) {
+            label.text = format!("head {}", revisions[h].id);
         }
-        let side_of = |h: usize| merged.side_of(revisions[h].file);
-        let described: Vec<String> = heads
-            .iter()
-            .map(|&h| {
-                let whence = match side_of(h) {
-                    Some(Side::Ref) => format!("from {reference}"),
-                    Some(Side::Branch) => "from this branch".to_owned(),
-                    Some(Side::Both) | None => format!("on both this branch and {reference}"),
-                };
-                format!("{} {whence}", revisions[h].id)
-            })
-            .collect();
-        let branch_heads = heads
-            .iter()
-            .filter(|&&h| matches!(side_of(h), Some(Side::Branch)))
-            .count();
-        let ref_heads: Vec<usize> = heads
-            .iter()
-            .copied()
-            .filter(|&h| matches!(side_of(h), Some(Side::Ref)))
-            .collect();
-        finding.message.push_str(&format!(
-            "; after merging {reference}: {}",
-            described.join(", ")
-        ));
-        if ref_heads.is_empty() || branch_heads == 0 {
-            continue;
-        }
-        finding.message.push_str(&format!(
-            " (the extra head exists only once this branch and {reference} are merged)"
-        ));
-        let mut help = format!("bring {reference} into this branch (`git merge {reference}`)");
-        if let Some(original) = &finding.help {
-            help.push_str(", then ");
-            help.push_str(original);
-        }
-        let branch_only: Vec<&Revision> = heads
-            .iter()
-            .filter(|&&h| matches!(side_of(h), Some(Side::Branch)))
-            .map(|&h| &revisions[h])
-            .collect();
-        if let ([ours], [theirs]) = (branch_only.as_slice(), ref_heads.as_slice()) {
-            help.push_str(&format!(
-                "; or, while {} is not deployed anywhere, keep the history linear: set its \
-                 down_revision to '{}' (the head {reference} brings)",
-                ours.id, revisions[*theirs].id
-            ));
-        }
-        finding.help = Some(help);
+    }
+}
+
+/// Where the primary label points into a file only the ref has, swaps its place with the first
+/// related label in a file of this branch. `revision_at` names the revision at a place, for the
+/// finding's `revision`.
+fn prefer_branch_location(
+    merged: &AfterMerge,
+    finding: &mut Finding,
+    revision_at: impl Fn(&Span) -> Option<String>,
+) {
+    let Some(primary) = &mut finding.primary else {
+        return;
+    };
+    if merged.side_of(primary.span.file) != Some(Side::Ref) {
+        return;
+    }
+    let Some(ours) = finding
+        .related
+        .iter_mut()
+        .find(|label| merged.side_of(label.span.file) == Some(Side::Branch))
+    else {
+        return;
+    };
+    std::mem::swap(&mut primary.span, &mut ours.span);
+    if let Some(revision) = revision_at(&primary.span) {
+        finding.revision = Some(revision);
     }
 }
 

@@ -6,13 +6,15 @@
 //! Library errors arrive as `miette::Diagnostic`s and leave as exit code 2 with a rendered
 //! message; nothing here panics on bad input.
 
+mod after_merge;
 mod args;
+mod pyproject;
 
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
 
 pub use args::Cli;
@@ -75,8 +77,11 @@ impl Terminal {
 }
 
 pub fn run() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches).map(|cli| (cli, matches)));
+    let (mut cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
             // clap prints --help and --version to stdout and usage errors to stderr.
             let _ = e.print();
@@ -88,14 +93,16 @@ pub fn run() -> ExitCode {
         }
     };
     let term = Terminal::detect(cli.color);
-    let outcome = match cli.command {
+    let settings = cwd().and_then(|cwd| pyproject::apply(&mut cli, &matches, &cwd));
+    let outcome = settings.and_then(|()| match cli.command {
         Command::Check(args) => check(&args, term),
         Command::Heads(args) => heads(&args),
         Command::Graph(args) => graph(&args),
         Command::Schema(args) => schema(&args),
         Command::Init(args) => init(&args),
         Command::Explain(args) => explain(&args),
-    };
+        Command::Completions(args) => completions(args.shell),
+    });
     match outcome {
         Ok(code) => code,
         Err(Failure::BrokenPipe) => ExitCode::SUCCESS,
@@ -146,6 +153,8 @@ struct Workspace {
     input_findings: Vec<Finding>,
     graph: RevisionGraph,
     expectations: Option<Expectations>,
+    /// With `--against`: the ref and the side of the merge each revision file came from.
+    after_merge: Option<crate::against::AfterMerge>,
 }
 
 fn load_workspace(cwd: &Path, migrations: Option<&Path>) -> Result<Workspace, Failure> {
@@ -160,13 +169,19 @@ fn load_workspace(cwd: &Path, migrations: Option<&Path>) -> Result<Workspace, Fa
         input_findings: loaded.findings,
         graph,
         expectations: None,
+        after_merge: None,
     })
 }
 
 /// Loads the revision files and the expectations: the file or directory given, else
 /// `expectations/` or `expectations.yaml` in the working directory, else none.
 fn load_workspace_with_expectations(cwd: &Path, input: &InputArgs) -> Result<Workspace, Failure> {
-    let mut ws = load_workspace(cwd, input.migrations.as_deref())?;
+    let mut ws = match &input.against {
+        Some(reference) => {
+            after_merge::load_workspace_after_merge(cwd, input.migrations.as_deref(), reference)?
+        }
+        None => load_workspace(cwd, input.migrations.as_deref())?,
+    };
     let path = match &input.expectations {
         Some(p) => Some(cwd.join(p)),
         None => expect::find_default(cwd),
@@ -212,6 +227,15 @@ fn check(args: &CheckArgs, term: Terminal) -> Outcome {
     let replay = replay::replay_heads(&ws.revisions, &ws.graph);
     let ctx = context(&ws, Some(&replay));
     let mut findings = rules::run_all(&ctx);
+    // A static check runs no live rule, so an ignore of one is not stale.
+    let live = args.live || args.database_url.is_some();
+    let ran = |rule: Rule| live || !rules::LIVE_ONLY_RULES.contains(&rule.name());
+    let revision_files = ws.revisions.iter().map(|r| r.file);
+    rules::apply_inline_ignores(&ws.sources, revision_files, &mut findings, &ran);
+    if let Some(after_merge) = &ws.after_merge {
+        crate::against::explain_after_merge(after_merge, &ws.revisions, &ws.graph, &mut findings);
+    }
+    rules::sort_findings(&ws.sources, &mut findings);
     if let Some(e) = &ws.expectations {
         rules::apply_lint_config(e, &mut findings);
     }
@@ -232,6 +256,9 @@ fn heads(args: &InputArgs) -> Outcome {
     let ctx = context(&ws, None);
     let mut findings = Vec::new();
     (Rule::MultipleHeads.info().check)(&ctx, &mut findings);
+    if let Some(after_merge) = &ws.after_merge {
+        crate::against::explain_after_merge(after_merge, &ws.revisions, &ws.graph, &mut findings);
+    }
     if let Some(f) = findings.first() {
         eprintln!("driftlint: {}", f.message);
         return Ok(ExitCode::from(1));
@@ -386,4 +413,12 @@ fn explain(args: &ExplainArgs) -> Outcome {
             .into())
         }
     }
+}
+
+/// Prints the completion script for `shell`.
+fn completions(shell: clap_complete::Shell) -> Outcome {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "driftlint", &mut script);
+    emit(&String::from_utf8_lossy(&script))?;
+    Ok(ExitCode::SUCCESS)
 }

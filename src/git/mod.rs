@@ -334,8 +334,8 @@ fn read_batch(
 }
 
 /// What to run so that git knows `reference`. `origin/main` is the branch `main` of the remote
-/// `origin`, which `git fetch --depth=1 origin main` brings (and, with the default refspec of a
-/// clone or of `actions/checkout`, stores as `origin/main`).
+/// `origin`, which `git fetch --depth=1 origin main:refs/remotes/origin/main` brings and stores
+/// as `origin/main`.
 fn fetch_help(reference: &str, remotes: &[String], shallow: bool) -> String {
     let name = reference.strip_prefix("refs/remotes/").unwrap_or(reference);
     // The longest remote name that prefixes the reference: remotes may contain `/`.
@@ -353,9 +353,13 @@ fn fetch_help(reference: &str, remotes: &[String], shallow: bool) -> String {
         ""
     };
     match remote_branch {
+        // The explicit destination makes the fetch store the ref even in a clone whose remote
+        // fetches only one branch (`git clone --single-branch`, `--depth` without
+        // `--no-single-branch`).
         Some((remote, branch)) => format!(
-            "{clone_kind}fetch it first: `git fetch --depth=1 {remote} {branch}` (in GitHub \
-             Actions, add that as a step before driftlint, or check out with `fetch-depth: 0`)"
+            "{clone_kind}fetch it first: `git fetch --depth=1 {remote} \
+             {branch}:refs/remotes/{remote}/{branch}` (in GitHub Actions, add that as a step \
+             before driftlint, or check out with `fetch-depth: 0`)"
         ),
         None if remotes.is_empty() => format!(
             "{clone_kind}give a branch, tag or commit this repository has (`git branch -a` lists \
@@ -384,15 +388,23 @@ mod tests {
     fn fetch_help_names_the_remote_and_branch() {
         let remotes = vec!["origin".to_owned(), "up/stream".to_owned()];
         let help = fetch_help("origin/main", &remotes, true);
-        assert!(help.contains("`git fetch --depth=1 origin main`"), "{help}");
+        assert!(
+            help.contains("`git fetch --depth=1 origin main:refs/remotes/origin/main`"),
+            "{help}"
+        );
         assert!(help.starts_with("this clone is shallow"), "{help}");
         let help = fetch_help("up/stream/release/2.0", &remotes, false);
         assert!(
-            help.contains("`git fetch --depth=1 up/stream release/2.0`"),
+            help.contains(
+                "`git fetch --depth=1 up/stream release/2.0:refs/remotes/up/stream/release/2.0`"
+            ),
             "{help}"
         );
         let help = fetch_help("refs/remotes/origin/dev", &remotes, false);
-        assert!(help.contains("`git fetch --depth=1 origin dev`"), "{help}");
+        assert!(
+            help.contains("`git fetch --depth=1 origin dev:refs/remotes/origin/dev`"),
+            "{help}"
+        );
         let help = fetch_help("v1.2", &remotes, false);
         assert!(help.contains("`git fetch --depth=1 origin v1.2`"), "{help}");
         assert!(help.contains("FETCH_HEAD"), "{help}");
