@@ -65,6 +65,8 @@ def upgrade():
 fn inline_ignores_drop_findings_and_stale_ones_are_reported() {
     let project = tempfile::tempdir().expect("temporary directory");
     write(project.path(), "versions/1_a.py", IGNORED);
+    // With expectations, `upgrade()` is read and unmodeled-operation runs.
+    write(project.path(), "expectations.yaml", "version: 1\n");
     let o = driftlint(
         project.path(),
         &["check", "--migrations", "versions", "--format", "json"],
@@ -110,6 +112,28 @@ deny-warnings = true
 
 fn base_revision(id: &str) -> String {
     format!("revision = {id:?}\ndown_revision = None\n\ndef upgrade():\n    pass\n")
+}
+
+#[test]
+fn ignores_of_rules_that_did_not_run_are_not_stale() {
+    let project = tempfile::tempdir().expect("temporary directory");
+    write(project.path(), "versions/1_a.py", IGNORED);
+    // No expectations and no database: only the graph rules run, so the ignores of
+    // unmodeled-operation are neither used nor stale; the ignore-file of multiple-bases is.
+    let o = driftlint(
+        project.path(),
+        &["check", "--migrations", "versions", "--format", "json"],
+    );
+    let found = findings(&o);
+    let rules_and_lines: Vec<(&str, u64)> = found
+        .iter()
+        .map(|(rule, line, _)| (rule.as_str(), *line))
+        .collect();
+    assert_eq!(
+        rules_and_lines,
+        [("unused-ignore", 2), ("unused-ignore", 16)],
+        "{found:#?}"
+    );
 }
 
 #[test]

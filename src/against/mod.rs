@@ -26,7 +26,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::alembic::{
-    self, Loaded, Project, Revision, RevisionInput, is_revision_file_name, is_skipped_name,
+    self, LoadOptions, Loaded, Project, Revision, RevisionInput, is_revision_file_name,
+    is_skipped_name,
 };
 use crate::git::{self, Repository, TreeFile};
 use crate::graph::RevisionGraph;
@@ -80,6 +81,7 @@ pub fn load_after_merge(
     cwd: &Path,
     reference: &str,
     sources: &mut Sources,
+    options: LoadOptions,
 ) -> Result<(Loaded, AfterMerge), Error> {
     let repository = Repository::discover(cwd)?;
     let commit = repository.resolve_commit(reference)?;
@@ -193,7 +195,7 @@ pub fn load_after_merge(
         })
         .collect();
     let inputs = entries.into_iter().map(|(_, input, _)| input).collect();
-    let loaded = alembic::load_inputs(inputs, sources);
+    let loaded = alembic::load_inputs(inputs, sources, options);
     let after_merge = AfterMerge {
         reference: reference.to_owned(),
         commit,

@@ -16,7 +16,9 @@ mod revision;
 
 pub use discover::{Project, discover, revision_files};
 pub(crate) use discover::{is_revision_file_name, is_skipped_name};
-pub use revision::{Loaded, RevisionInput, load, load_files, load_inputs};
+pub use revision::{
+    LoadOptions, Loaded, RevisionInput, load, load_files, load_files_with, load_inputs, load_with,
+};
 
 /// One revision file, as its module-level variables define it.
 #[derive(Clone, Debug)]

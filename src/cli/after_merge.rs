@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::{Failure, Workspace};
 use crate::against;
-use crate::alembic::discover;
+use crate::alembic::{LoadOptions, discover};
 use crate::graph::RevisionGraph;
 use crate::source::Sources;
 
@@ -14,10 +14,12 @@ pub(super) fn load_workspace_after_merge(
     cwd: &Path,
     migrations: Option<&Path>,
     reference: &str,
+    options: LoadOptions,
 ) -> Result<Workspace, Failure> {
     let project = discover(cwd, migrations)?;
     let mut sources = Sources::new();
-    let (loaded, after_merge) = against::load_after_merge(&project, cwd, reference, &mut sources)?;
+    let (loaded, after_merge) =
+        against::load_after_merge(&project, cwd, reference, &mut sources, options)?;
     if after_merge.merge_base.is_none() {
         // Said on standard error so that JSON, SARIF and annotations stay clean.
         eprintln!(

@@ -182,4 +182,7 @@ pub struct InitArgs {
     /// An Alembic script directory (holding env.py and versions/) or a versions directory.
     #[arg(long, value_name = "DIR")]
     pub migrations: Option<PathBuf>,
+    /// Statement and lock timeout for reading the database, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+    pub timeout: f64,
 }

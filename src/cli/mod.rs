@@ -8,6 +8,7 @@
 
 mod after_merge;
 mod args;
+mod live;
 mod pyproject;
 
 use std::io::{self, IsTerminal, Write};
@@ -24,10 +25,11 @@ use args::{
 };
 
 use crate::alembic::Revision;
-use crate::alembic::{Project, discover};
+use crate::alembic::{LoadOptions, Project, discover};
 use crate::expect::{self, Expectations};
 use crate::graph::{ResolveError, RevisionGraph};
 use crate::report;
+use crate::rules::live_state::LiveState;
 use crate::rules::{self, AllowedHeads, Context, Finding, RULES, Rule, Severity};
 use crate::schema::replay::{self, Replay};
 use crate::source::Sources;
@@ -42,6 +44,11 @@ pub enum Failure {
     /// Standard output was closed (`driftlint graph | head`): not an error.
     BrokenPipe,
     Io(io::Error),
+    /// The database could not be reached or read: one line naming the host, port, database
+    /// and user (never the password), and the help when there is one.
+    Live(crate::live::Error),
+    /// A plain one-line error.
+    Line(String),
 }
 
 impl<E: Diagnostic + Send + Sync + 'static> From<E> for Failure {
@@ -110,6 +117,14 @@ pub fn run() -> ExitCode {
             eprintln!("driftlint: {e}");
             ExitCode::from(2)
         }
+        Err(Failure::Live(e)) => {
+            eprint!("{}", live::error_lines(&e));
+            ExitCode::from(2)
+        }
+        Err(Failure::Line(text)) => {
+            eprintln!("driftlint: {text}");
+            ExitCode::from(2)
+        }
         Err(Failure::Diagnostic(d)) => {
             let theme = if term.color && io::stderr().is_terminal() {
                 GraphicalTheme::unicode()
@@ -126,10 +141,6 @@ pub fn run() -> ExitCode {
         }
     }
 }
-
-#[derive(Debug, thiserror::Error, Diagnostic)]
-#[error("{0} is not available in this build")]
-struct NotYet(&'static str);
 
 /// Writes to standard output, treating a closed pipe as the reader's choice, not an error.
 fn emit(text: &str) -> Result<(), Failure> {
@@ -157,10 +168,14 @@ struct Workspace {
     after_merge: Option<crate::against::AfterMerge>,
 }
 
-fn load_workspace(cwd: &Path, migrations: Option<&Path>) -> Result<Workspace, Failure> {
+fn load_workspace(
+    cwd: &Path,
+    migrations: Option<&Path>,
+    options: LoadOptions,
+) -> Result<Workspace, Failure> {
     let project = discover(cwd, migrations)?;
     let mut sources = Sources::new();
-    let loaded = crate::alembic::load(&project, &mut sources)?;
+    let loaded = crate::alembic::load_with(&project, &mut sources, options)?;
     let graph = RevisionGraph::build(&loaded.revisions);
     Ok(Workspace {
         sources,
@@ -174,17 +189,29 @@ fn load_workspace(cwd: &Path, migrations: Option<&Path>) -> Result<Workspace, Fa
 }
 
 /// Loads the revision files and the expectations: the file or directory given, else
-/// `expectations/` or `expectations.yaml` in the working directory, else none.
-fn load_workspace_with_expectations(cwd: &Path, input: &InputArgs) -> Result<Workspace, Failure> {
-    let mut ws = match &input.against {
-        Some(reference) => {
-            after_merge::load_workspace_after_merge(cwd, input.migrations.as_deref(), reference)?
-        }
-        None => load_workspace(cwd, input.migrations.as_deref())?,
-    };
+/// `expectations/` or `expectations.yaml` in the working directory, else none. `upgrade()`
+/// bodies are lowered when there are expectations to check them against or `need_replay` says
+/// something else will use the replay.
+fn load_workspace_with_expectations(
+    cwd: &Path,
+    input: &InputArgs,
+    need_replay: bool,
+) -> Result<Workspace, Failure> {
     let path = match &input.expectations {
         Some(p) => Some(cwd.join(p)),
         None => expect::find_default(cwd),
+    };
+    let options = LoadOptions {
+        lower_upgrade: need_replay || path.is_some(),
+    };
+    let mut ws = match &input.against {
+        Some(reference) => after_merge::load_workspace_after_merge(
+            cwd,
+            input.migrations.as_deref(),
+            reference,
+            options,
+        )?,
+        None => load_workspace(cwd, input.migrations.as_deref(), options)?,
     };
     if let Some(path) = path {
         ws.expectations = Some(expect::load(&path, &mut ws.sources)?);
@@ -205,6 +232,7 @@ fn context<'a>(ws: &'a Workspace, replay: Option<&'a Replay>) -> Context<'a> {
         expectations,
         head_schema: replay.map(|r| &r.schema),
         replay_problems: replay.map_or(&[], |r| &r.problems),
+        live: None,
     }
 }
 
@@ -223,13 +251,35 @@ fn exit_code(findings: &[Finding], deny_warnings: bool) -> ExitCode {
 
 fn check(args: &CheckArgs, term: Terminal) -> Outcome {
     let cwd = cwd()?;
-    let ws = load_workspace_with_expectations(&cwd, &args.input)?;
+    let configured_url = pyproject::configured_database_url(&cwd, args)?;
+    let given_url = args.database_url.as_deref().or(configured_url.as_deref());
+    let database_url = live::database_url(&cwd, given_url, args.live)?;
+    let timeout = live::timeout(args.timeout)?;
+    let ws = load_workspace_with_expectations(&cwd, &args.input, database_url.is_some())?;
     let replay = replay::replay_heads(&ws.revisions, &ws.graph);
-    let ctx = context(&ws, Some(&replay));
+    // Everything the live rules look at is read here, before any rule runs.
+    let live_state = match &database_url {
+        Some(url) => Some(LiveState::new(
+            live::read(url, timeout)?,
+            &ws.revisions,
+            &ws.graph,
+            &replay.schema,
+            ws.expectations.as_ref(),
+        )),
+        None => None,
+    };
+    let mut ctx = context(&ws, Some(&replay));
+    ctx.live = live_state.as_ref();
     let mut findings = rules::run_all(&ctx);
-    // A static check runs no live rule, so an ignore of one is not stale.
-    let live = args.live || args.database_url.is_some();
-    let ran = |rule: Rule| live || !rules::LIVE_ONLY_RULES.contains(&rule.name());
+    // An ignore of a rule that did not run is not stale: the live rules run only against a
+    // database, and the rules on `upgrade()` only when it was read (with expectations or a
+    // database to compare it with).
+    let live = database_url.is_some();
+    let lowered = live || ws.expectations.is_some();
+    let ran = |rule: Rule| {
+        (live || !rules::LIVE_ONLY_RULES.contains(&rule.name()))
+            && (lowered || rules::HEADER_RULES.contains(&rule.name()))
+    };
     let revision_files = ws.revisions.iter().map(|r| r.file);
     rules::apply_inline_ignores(&ws.sources, revision_files, &mut findings, &ran);
     if let Some(after_merge) = &ws.after_merge {
@@ -251,7 +301,7 @@ fn check(args: &CheckArgs, term: Terminal) -> Outcome {
 
 fn heads(args: &InputArgs) -> Outcome {
     let cwd = cwd()?;
-    let ws = load_workspace_with_expectations(&cwd, args)?;
+    let ws = load_workspace_with_expectations(&cwd, args, false)?;
     emit(&report::graph::heads(&ws.revisions, &ws.graph))?;
     let ctx = context(&ws, None);
     let mut findings = Vec::new();
@@ -268,7 +318,10 @@ fn heads(args: &InputArgs) -> Outcome {
 
 fn graph(args: &GraphArgs) -> Outcome {
     let cwd = cwd()?;
-    let ws = load_workspace(&cwd, args.migrations.as_deref())?;
+    let headers_only = LoadOptions {
+        lower_upgrade: false,
+    };
+    let ws = load_workspace(&cwd, args.migrations.as_deref(), headers_only)?;
     let text = match args.format {
         GraphFormat::Text => report::graph::text(&ws.sources, &ws.revisions, &ws.graph),
         GraphFormat::Dot => report::graph::dot(&ws.revisions, &ws.graph),
@@ -290,7 +343,7 @@ struct UnknownRevision {
 
 fn schema(args: &SchemaArgs) -> Outcome {
     let cwd = cwd()?;
-    let ws = load_workspace(&cwd, args.migrations.as_deref())?;
+    let ws = load_workspace(&cwd, args.migrations.as_deref(), LoadOptions::default())?;
     let targets = match &args.revision {
         None => ws.graph.heads.clone(),
         Some(name) => ws.graph.resolve(&ws.revisions, name).map_err(|e| {
@@ -331,12 +384,18 @@ struct WriteError {
 
 fn init(args: &InitArgs) -> Outcome {
     let cwd = cwd()?;
-    if args.database_url.is_some() {
-        return Err(NotYet("init --database-url").into());
-    }
-    let ws = load_workspace(&cwd, args.migrations.as_deref())?;
-    let replayed = replay::replay_heads(&ws.revisions, &ws.graph);
-    let text = expect::render_starting_file(&replayed.schema, AllowedHeads::default());
+    let schema = match &args.database_url {
+        Some(text) => {
+            let url = live::database_url(&cwd, Some(text), false)?
+                .ok_or_else(|| Failure::Line("no database URL".to_owned()))?;
+            live::read(&url, live::timeout(args.timeout)?)?.schema
+        }
+        None => {
+            let ws = load_workspace(&cwd, args.migrations.as_deref(), LoadOptions::default())?;
+            replay::replay_heads(&ws.revisions, &ws.graph).schema
+        }
+    };
+    let text = expect::render_starting_file(&schema, AllowedHeads::default());
     match &args.output {
         None => emit(&text)?,
         Some(path) => {
@@ -357,7 +416,7 @@ fn init(args: &InitArgs) -> Outcome {
             eprintln!(
                 "driftlint: wrote {} ({} tables); review it, keep what must hold, and commit it",
                 path.display(),
-                replayed.schema.tables.len()
+                schema.tables.len()
             );
         }
     }

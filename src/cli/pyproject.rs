@@ -5,7 +5,7 @@ use clap::ArgMatches;
 use clap::parser::ValueSource;
 
 use super::Failure;
-use super::args::{CheckFormat, Cli, Command};
+use super::args::{CheckArgs, CheckFormat, Cli, Command};
 use crate::config::{self, Config, Format};
 
 /// Reads `pyproject.toml` in `cwd` and fills in the settings the command line did not give.
@@ -61,6 +61,38 @@ fn apply_config(cli: &mut Cli, config: &Config, given: &dyn Fn(&str) -> bool) {
         Command::Init(args) => fill(&mut args.migrations, migrations),
         Command::Explain(_) | Command::Completions(_) => {}
     }
+}
+
+/// With `--live` and `database-url-env` in `[tool.driftlint]`, the URL that variable holds, from
+/// the environment or else from `.env` in `cwd`, as `DATABASE_URL` would be read.
+pub(super) fn configured_database_url(
+    cwd: &std::path::Path,
+    args: &CheckArgs,
+) -> Result<Option<String>, Failure> {
+    let Some(variable) = args.database_url_env.as_deref() else {
+        return Ok(None);
+    };
+    if !args.live || args.database_url.is_some() {
+        return Ok(None);
+    }
+    if let Some(url) = std::env::var(variable)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+    {
+        return Ok(Some(url));
+    }
+    let env_file = cwd.join(".env");
+    if env_file.is_file()
+        && let Some(url) = crate::live::read_env_file_value(&env_file, variable)
+            .map_err(Failure::Live)?
+            .filter(|v| !v.trim().is_empty())
+    {
+        return Ok(Some(url));
+    }
+    Err(Failure::Line(format!(
+        "--live reads the database URL from {variable} (database-url-env in pyproject.toml's \
+         [tool.driftlint]), which is set neither in the environment nor in .env"
+    )))
 }
 
 fn fill<T: Clone>(slot: &mut Option<T>, setting: &Option<T>) {
