@@ -193,6 +193,41 @@ fn pyproject_settings_apply_and_flags_win() {
 }
 
 #[test]
+fn live_reads_the_database_url_from_the_configured_variable() {
+    let project = tempfile::tempdir().expect("temporary directory");
+    write(
+        project.path(),
+        "pyproject.toml",
+        "[tool.driftlint]\nmigrations = \"versions\"\ndatabase-url-env = \"DRIFTLINT_TEST_APP_DB\"\n",
+    );
+    write(project.path(), "versions/1_a.py", &base_revision("a1"));
+    // DATABASE_URL would name another server; the configured variable wins.
+    write(
+        project.path(),
+        ".env",
+        "DATABASE_URL=postgresql://other@127.0.0.1:2/elsewhere\nDRIFTLINT_TEST_APP_DB=postgresql://app@127.0.0.1:1/appdb\n",
+    );
+    let o = driftlint(project.path(), &["check", "--live", "--timeout", "2"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("127.0.0.1:1"), "{stderr}");
+    assert!(!stderr.contains("elsewhere"), "{stderr}");
+
+    write(
+        project.path(),
+        ".env",
+        "DATABASE_URL=postgresql://other@127.0.0.1:2/elsewhere\n",
+    );
+    let o = driftlint(project.path(), &["check", "--live"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("reads the database URL from DRIFTLINT_TEST_APP_DB"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn an_unknown_pyproject_key_is_exit_2_with_its_line() {
     let project = tempfile::tempdir().expect("temporary directory");
     write(
