@@ -59,8 +59,7 @@ fn python_tool(name: &str) -> Option<PathBuf> {
 }
 
 fn run(command: &mut Command) -> Output {
-    let output = command.output().expect("the program runs");
-    output
+    command.output().expect("the program runs")
 }
 
 fn text(output: &Output) -> String {

@@ -18,7 +18,8 @@ pub(super) fn apply(
     if matches!(cli.command, Command::Explain(_) | Command::Completions(_)) {
         return Ok(());
     }
-    let Some(config) = config::load(cwd)? else {
+    let loaded = config::load(cwd).map_err(|error| Failure::Diagnostic(error))?;
+    let Some(config) = loaded else {
         return Ok(());
     };
     let given = |name: &str| {

@@ -44,7 +44,7 @@ pub enum Format {
     Github,
 }
 
-/// `[tool.driftlint]` could not be read.
+/// `[tool.driftlint]` could not be read. Returned boxed: it carries the file's text.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 #[error("{}:{line}: [tool.driftlint] {message}", .path.display())]
 #[diagnostic(
@@ -86,7 +86,7 @@ struct Table {
 
 /// Reads `[tool.driftlint]` from `dir/pyproject.toml`: `None` when there is no such file or no
 /// such table.
-pub fn load(dir: &Path) -> Result<Option<Config>, Error> {
+pub fn load(dir: &Path) -> Result<Option<Config>, Box<Error>> {
     let path = dir.join("pyproject.toml");
     let bytes = match std::fs::read(&path) {
         Ok(bytes) => bytes,
@@ -104,7 +104,7 @@ pub fn load(dir: &Path) -> Result<Option<Config>, Error> {
     parse(&path, text)
 }
 
-fn parse(path: &Path, text: String) -> Result<Option<Config>, Error> {
+fn parse(path: &Path, text: String) -> Result<Option<Config>, Box<Error>> {
     let document: Document = toml::from_str(&text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
         error(path, &text, span, e.message().to_owned())
@@ -143,25 +143,25 @@ fn is_environment_variable_name(name: &str) -> bool {
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-fn error(path: &Path, text: &str, span: std::ops::Range<usize>, message: String) -> Error {
+fn error(path: &Path, text: &str, span: std::ops::Range<usize>, message: String) -> Box<Error> {
     let start = span.start.min(text.len());
     let line = text[..start].matches('\n').count() + 1;
     let length = span.end.min(text.len()).saturating_sub(start);
-    Error {
+    Box::new(Error {
         path: path.to_path_buf(),
         line,
         message,
         source_code: NamedSource::new(crate::source::display_path(path), text.to_owned())
             .with_language("TOML"),
         span: Some(SourceSpan::new(start.into(), length)),
-    }
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn read(text: &str) -> Result<Option<Config>, Error> {
+    fn read(text: &str) -> Result<Option<Config>, Box<Error>> {
         parse(Path::new("/p/pyproject.toml"), text.to_owned())
     }
 
