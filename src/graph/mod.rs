@@ -221,19 +221,23 @@ impl RevisionGraph {
     pub fn split_point(&self, a: usize, b: usize) -> Option<usize> {
         let of_a = self.down_ancestors(a);
         let of_b = self.down_ancestors(b);
-        let common: HashSet<usize> = of_a.intersection(&of_b).copied().collect();
-        // The newest common ancestor is the one that is no other common ancestor's ancestor.
-        let mut newest: Vec<usize> = common
-            .iter()
+        // The common ancestor latest in topological order has no common ancestor among its
+        // descendants (they all come later), so it is one where the histories split. One pass,
+        // where comparing every pair of common ancestors would be cubic on a long history.
+        let position = self.topological_positions();
+        of_a.intersection(&of_b)
             .copied()
-            .filter(|&c| {
-                !common
-                    .iter()
-                    .any(|&o| o != c && self.down_ancestors(o).contains(&c))
-            })
-            .collect();
-        newest.sort_unstable();
-        newest.into_iter().next()
+            .max_by_key(|&c| (position[c], std::cmp::Reverse(c)))
+    }
+
+    /// Each revision's place in [`Self::topological_order`], indexed by revision.
+    fn topological_positions(&self) -> Vec<usize> {
+        let order = self.topological_order();
+        let mut position = vec![usize::MAX; self.node_of.len()];
+        for (place, &revision) in order.iter().enumerate() {
+            position[revision] = place;
+        }
+        position
     }
 
     /// Revisions in an order where every parent comes before its children; revisions on a
@@ -365,6 +369,7 @@ mod tests {
                 assert_eq!(graph.heads, vec![19_999]);
                 assert!(graph.cycles.is_empty());
                 assert_eq!(graph.topological_order().len(), 20_000);
+                assert_eq!(graph.split_point(19_999, 10_000), Some(10_000));
             })
             .expect("thread starts")
             .join()
