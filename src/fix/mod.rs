@@ -1,6 +1,8 @@
 //! Fixes: what a finding proposes to change, and the one place where SQL identifiers and literals
 //! are quoted. Every identifier that reaches generated SQL goes through [`quote_ident`].
 
+pub mod upgrade_sql;
+
 use std::borrow::Cow;
 
 /// How safe a fix is to apply.
