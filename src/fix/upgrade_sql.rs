@@ -10,7 +10,9 @@
 //! stays unqualified, as Alembic leaves it to the `search_path`).
 //!
 //! Invariant: nothing is dropped silently. An operation the replay cannot model becomes a
-//! `-- not rendered: …` comment naming the revision, file and line; a statement PostgreSQL
+//! `-- not rendered: …` comment naming the revision, file and line, and so does data-changing SQL
+//! that only exists at run time; SQL that `op.execute` passes through unmodelled (data, schemas,
+//! functions) is rendered as written. A statement PostgreSQL
 //! refuses inside a transaction (`CONCURRENTLY`, or anything inside
 //! `op.get_context().autocommit_block()`) is marked [`Statement::outside_transaction`]. Every
 //! identifier goes through [`quote_ident`], every string through [`quote_literal`].
@@ -130,7 +132,7 @@ pub fn render_revisions(
         for (op_index, op_at) in revision.upgrade.iter().enumerate() {
             replayer.apply(index, &revision.id, op_at);
             let statements = match &op_at.op {
-                Op::Unmodeled { what, .. } => {
+                Op::Unmodeled { what, .. } | Op::Passthrough { sql: None, what } => {
                     let place = sources.line_col(op_at.span.file, op_at.span.range.start);
                     vec![Statement::sql(format!(
                         "-- not rendered: {} (revision {}, {}:{})",
@@ -363,7 +365,10 @@ fn render_op(op: &Op, after: &Schema, guarded: bool) -> Vec<String> {
             }
         )],
         Op::Guarded { op } => render_op(op, after, true),
-        Op::Unmodeled { what, .. } => vec![format!("-- not rendered: {}", one_line(what))],
+        Op::Passthrough { sql: Some(sql), .. } => vec![sql.clone()],
+        Op::Unmodeled { what, .. } | Op::Passthrough { sql: None, what } => {
+            vec![format!("-- not rendered: {}", one_line(what))]
+        }
     }
 }
 
@@ -829,6 +834,7 @@ fn absent_condition(op: &Op, after: &Schema) -> Option<String> {
         Op::RenameIndex { .. }
         | Op::RenameConstraint { .. }
         | Op::SetSequenceOwner { .. }
+        | Op::Passthrough { .. }
         | Op::Unmodeled { .. } => None,
     }
 }
