@@ -1,0 +1,473 @@
+//! The fixes of the findings about revisions: `database-behind-head` (the pending revisions'
+//! `upgrade()` as SQL, then the version table moved to them), `stamped-not-applied` (the
+//! revisions the database claims but lacks, re-run without touching the version table), and
+//! `partially-applied-revision` (only the missing operations of one revision).
+//!
+//! Invariant: each block of rendered SQL runs under a psql `\if` whose condition holds only while
+//! the work is still to do (the version table still at the revisions the database was found at;
+//! the revision's first change still absent; the operation's effect still absent), so the script
+//! can be run twice without harm. The version table is changed by statements whose `WHERE`
+//! makes them no-ops the second time. Statements PostgreSQL refuses inside a transaction carry
+//! [`OUTSIDE_TRANSACTION_MARK`].
+
+use std::collections::BTreeSet;
+
+use super::upgrade_sql::{RevisionSql, Statement, render_revisions};
+use super::{Fix, OUTSIDE_TRANSACTION_MARK, Safety, psql_guard, quote_literal, quote_qualified};
+use crate::alembic::Revision;
+use crate::graph::RevisionGraph;
+use crate::schema::model::Schema;
+use crate::schema::names::truncate_identifier;
+use crate::schema::ops::{Constraint, Op, QualName};
+use crate::schema::replay::{DEFAULT_SCHEMA, Replayer};
+use crate::source::Sources;
+
+/// A change of the version table's rows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VersionChange {
+    /// The version table, `(schema, name)`: `("public", "alembic_version")` by default.
+    pub table: (String, String),
+    /// The rows as the database has them.
+    pub from: Vec<String>,
+    /// The rows once the fix ran.
+    pub to: Vec<String>,
+}
+
+/// The statements that turn the version table's rows `from` into `to`, in Alembic's spirit
+/// (`UPDATE` a row that moves forward, `DELETE` a row a merge absorbs, `INSERT` a new branch's
+/// row), each with a `WHERE` that makes a second run a no-op.
+pub fn version_update_sql(change: &VersionChange) -> Vec<String> {
+    let table = quote_qualified(&change.table.0, &change.table.1);
+    let removed: Vec<&String> = change
+        .from
+        .iter()
+        .filter(|r| !change.to.contains(r))
+        .collect();
+    let added: Vec<&String> = change
+        .to
+        .iter()
+        .filter(|r| !change.from.contains(r))
+        .collect();
+    let mut sql = Vec::new();
+    for (index, old) in removed.iter().enumerate() {
+        match added.get(index) {
+            Some(new) => sql.push(format!(
+                "UPDATE {table} SET version_num = {} WHERE version_num = {};",
+                quote_literal(new),
+                quote_literal(old)
+            )),
+            None => sql.push(format!(
+                "DELETE FROM {table} WHERE version_num = {};",
+                quote_literal(old)
+            )),
+        }
+    }
+    for new in added.iter().skip(removed.len()) {
+        sql.push(format!(
+            "INSERT INTO {table} (version_num) SELECT {0} WHERE NOT EXISTS (SELECT 1 FROM {table} WHERE version_num = {0});",
+            quote_literal(new)
+        ));
+    }
+    sql
+}
+
+/// The version rows once every revision of `pending` ran on a database at `database`: the
+/// revisions of both that no other of them descends from (through `down_revision`, as Alembic
+/// keeps one row per branch head).
+pub fn versions_after(graph: &RevisionGraph, database: &[usize], pending: &[usize]) -> Vec<usize> {
+    let all: BTreeSet<usize> = database.iter().chain(pending).copied().collect();
+    let mut covered = BTreeSet::new();
+    for &revision in &all {
+        for ancestor in graph.down_ancestors(revision) {
+            if ancestor != revision {
+                covered.insert(ancestor);
+            }
+        }
+    }
+    all.into_iter().filter(|r| !covered.contains(r)).collect()
+}
+
+/// The boolean "the version table holds exactly these rows".
+fn versions_are_sql(table: &(String, String), rows: &[String]) -> String {
+    let mut sorted: Vec<&String> = rows.iter().collect();
+    sorted.sort();
+    let literals: Vec<String> = sorted.iter().map(|r| quote_literal(r)).collect();
+    format!(
+        "COALESCE((SELECT array_agg(version_num::text ORDER BY version_num COLLATE \"C\") FROM {}), ARRAY[]::text[]) = ARRAY[{}]::text[]",
+        quote_qualified(&table.0, &table.1),
+        literals.join(", ")
+    )
+}
+
+/// `-- Running upgrade <down> -> <id> (<file>)`, as `alembic upgrade --sql` heads each revision.
+fn revision_header(revision: &Revision, sources: &Sources) -> String {
+    format!(
+        "-- Running upgrade {} -> {} ({})",
+        revision.down_revisions.join(", "),
+        revision.id,
+        sources.get(revision.file).display
+    )
+}
+
+/// A rendered statement as fix lines: statements PostgreSQL refuses inside a transaction follow
+/// [`OUTSIDE_TRANSACTION_MARK`].
+fn push_statement(sql: &mut Vec<String>, statement: &Statement) {
+    if statement.outside_transaction {
+        sql.push(format!(
+            "{OUTSIDE_TRANSACTION_MARK}: PostgreSQL refuses it inside a transaction block"
+        ));
+    }
+    sql.push(statement.sql.clone());
+}
+
+fn ids(revisions: &[Revision], indices: &[usize]) -> Vec<String> {
+    indices.iter().map(|&i| revisions[i].id.clone()).collect()
+}
+
+/// `database-behind-head`: the `upgrade()` of every pending revision rendered as SQL, in order,
+/// under a guard on the version table still being at `database`, then the version table moved
+/// to where `alembic upgrade` would leave it.
+pub fn pending_upgrade_fix(
+    revisions: &[Revision],
+    graph: &RevisionGraph,
+    sources: &Sources,
+    database: &[usize],
+    pending: &[usize],
+    version_table: &(String, String),
+) -> Fix {
+    let from = ids(revisions, database);
+    let to = ids(revisions, &versions_after(graph, database, pending));
+    let first = pending
+        .first()
+        .map(|&i| revisions[i].id.as_str())
+        .unwrap_or("none");
+    let mut sql = psql_guard(
+        &format!("driftlint_upgrade_from_{}", from.join("_")),
+        &versions_are_sql(version_table, &from),
+    );
+    for rendered in render_revisions(revisions, graph, sources, pending) {
+        sql.push(revision_header(&revisions[rendered.revision], sources));
+        for statement in rendered.statements() {
+            push_statement(&mut sql, statement);
+        }
+    }
+    sql.push("\\endif".to_owned());
+    sql.extend(version_update_sql(&VersionChange {
+        table: version_table.clone(),
+        from,
+        to: to.clone(),
+    }));
+    Fix {
+        title: format!(
+            "apply the {} pending revision{} from {first} to {} (as `alembic upgrade --sql` renders them)",
+            pending.len(),
+            if pending.len() == 1 { "" } else { "s" },
+            to.join(", ")
+        ),
+        sql,
+        safety: Safety::Safe,
+    }
+}
+
+/// The guard of a revision that must run as a whole: its first operation whose absence a
+/// catalog query can tell.
+fn revision_guard(rendered: &RevisionSql, revision: &Revision) -> Option<Vec<String>> {
+    rendered
+        .ops
+        .iter()
+        .find_map(|op| op.absent_condition.as_ref())
+        .map(|condition| psql_guard(&format!("driftlint_apply_{}", revision.id), condition))
+}
+
+/// `stamped-not-applied`: the `upgrade()` of each revision the database claims but lacks
+/// (`absent`, in any order), rendered as SQL in the order Alembic runs them, each under a guard on
+/// its first change still being absent. The version table already names them and is left alone.
+pub fn stamped_fix(
+    revisions: &[Revision],
+    graph: &RevisionGraph,
+    sources: &Sources,
+    absent: &[usize],
+) -> Fix {
+    let mut sql = Vec::new();
+    for rendered in render_revisions(revisions, graph, sources, absent) {
+        let revision = &revisions[rendered.revision];
+        sql.push(revision_header(revision, sources));
+        let guard = revision_guard(&rendered, revision);
+        match &guard {
+            Some(lines) => sql.extend(lines.iter().cloned()),
+            None => sql.push(
+                "-- no catalog query tells whether this revision ran: review before running"
+                    .to_owned(),
+            ),
+        }
+        for statement in rendered.statements() {
+            push_statement(&mut sql, statement);
+        }
+        if guard.is_some() {
+            sql.push("\\endif".to_owned());
+        }
+    }
+    Fix {
+        title: format!(
+            "run the upgrade() of {} that the database is stamped with but lacks",
+            ids(revisions, absent).join(", ")
+        ),
+        sql,
+        safety: Safety::Safe,
+    }
+}
+
+/// Whether the live schema has the effect of `op` (read in `after`, the replayed schema with the
+/// operation applied); `None` where the model cannot tell (a default, a rename of an index).
+pub fn op_present(op: &Op, after: &Schema, live: &Schema) -> Option<bool> {
+    let key = |name: &QualName| {
+        (
+            truncate_identifier(name.schema.as_deref().unwrap_or(DEFAULT_SCHEMA)),
+            truncate_identifier(&name.name),
+        )
+    };
+    let live_table = |name: &QualName| {
+        let (schema, table) = key(name);
+        live.table(&schema, &table)
+    };
+    let has_column = |name: &QualName, column: &str| {
+        live_table(name).map(|t| t.column(&truncate_identifier(column)).is_some())
+    };
+    match op {
+        Op::CreateTable { table, .. } => Some(live_table(table).is_some()),
+        Op::DropTable { table } => Some(live_table(table).is_none()),
+        Op::RenameTable { table, new_name } => Some(
+            live.table(&key(table).0, &truncate_identifier(new_name))
+                .is_some(),
+        ),
+        Op::AddColumn { table, column } => Some(has_column(table, &column.name) == Some(true)),
+        Op::DropColumn { table, column } => Some(has_column(table, column) != Some(true)),
+        Op::AlterColumn {
+            table,
+            column,
+            new_type,
+            nullable,
+            new_name,
+            ..
+        } => {
+            let final_name = truncate_identifier(new_name.as_deref().unwrap_or(column));
+            let (schema, name) = key(table);
+            let Some(live_column) = live
+                .table(&schema, &name)
+                .and_then(|t| t.column(&final_name))
+            else {
+                return Some(false);
+            };
+            let model = after
+                .table(&schema, &name)
+                .and_then(|t| t.column(&final_name))?;
+            let mut known = new_name.is_some();
+            let mut present = true;
+            if new_type.is_some() {
+                known = true;
+                present &= live_column.ty == model.ty;
+            }
+            if nullable.is_some() {
+                known = true;
+                present &= live_column.nullable == model.nullable;
+            }
+            known.then_some(present)
+        }
+        Op::AddConstraint { table, constraint } => {
+            let table = live_table(table)?;
+            Some(match constraint {
+                Constraint::PrimaryKey { columns, .. } => table
+                    .primary_key
+                    .as_ref()
+                    .is_some_and(|pk| pk.columns == *columns),
+                Constraint::Unique { name, columns } => table.uniques.iter().any(|u| {
+                    name.as_ref()
+                        .map_or(u.columns == *columns, |n| u.name == *n)
+                }),
+                Constraint::ForeignKey { name, columns, .. } => {
+                    table.foreign_keys.iter().any(|fk| {
+                        name.as_ref()
+                            .map_or(fk.columns == *columns, |n| fk.name == *n)
+                    })
+                }
+                Constraint::Check { name, .. } => {
+                    let name = name.as_ref()?;
+                    table.checks.iter().any(|c| c.name == *name)
+                }
+            })
+        }
+        Op::DropConstraint { table, name, .. } => {
+            let table = live_table(table)?;
+            let name = truncate_identifier(name);
+            let present = table.primary_key.as_ref().is_some_and(|pk| pk.name == name)
+                || table.uniques.iter().any(|u| u.name == name)
+                || table.foreign_keys.iter().any(|fk| fk.name == name)
+                || table.checks.iter().any(|c| c.name == name);
+            Some(!present)
+        }
+        Op::CreateIndex { table, index, .. } => {
+            let name = truncate_identifier(index.name.as_deref()?);
+            Some(live_table(table)?.indexes.iter().any(|i| i.name == name))
+        }
+        Op::CreateSequence { name, .. } => Some(live.sequences.contains_key(&key(name))),
+        Op::DropSequence { name } => Some(!live.sequences.contains_key(&key(name))),
+        Op::CreateEnum { name, .. } => Some(live.enums.contains_key(&key(name))),
+        Op::DropEnum { name } => Some(!live.enums.contains_key(&key(name))),
+        Op::Guarded { op } => op_present(op, after, live),
+        Op::DropIndex { .. }
+        | Op::RenameIndex { .. }
+        | Op::RenameConstraint { .. }
+        | Op::SetSequenceOwner { .. }
+        | Op::Passthrough { .. }
+        | Op::Unmodeled { .. } => None,
+    }
+}
+
+/// `partially-applied-revision`: the operations of `revision` whose effect the live schema lacks,
+/// rendered as SQL, each under a guard on its effect still being absent; operations whose
+/// presence cannot be told are listed as comments for the reviewer. With `version`, the revision
+/// is then recorded in the version table (an interrupted migration that was never recorded).
+pub fn partial_fix(
+    revisions: &[Revision],
+    graph: &RevisionGraph,
+    sources: &Sources,
+    revision: usize,
+    live: &Schema,
+    version: Option<&VersionChange>,
+) -> Fix {
+    let presence = presence_of_ops(revisions, graph, revision, live);
+    let rendered = render_revisions(revisions, graph, sources, &[revision]);
+    let mut sql = Vec::new();
+    let mut missing = 0;
+    if let Some(rendered) = rendered.first() {
+        sql.push(format!(
+            "{} — only what is missing",
+            revision_header(&revisions[revision], sources)
+        ));
+        for op in &rendered.ops {
+            match presence.get(op.op_index).copied().flatten() {
+                Some(true) => {}
+                Some(false) => {
+                    missing += 1;
+                    let guard = op.absent_condition.as_ref().map(|condition| {
+                        psql_guard(
+                            &format!(
+                                "driftlint_finish_{}_{}",
+                                revisions[revision].id, op.op_index
+                            ),
+                            condition,
+                        )
+                    });
+                    if let Some(lines) = &guard {
+                        sql.extend(lines.iter().cloned());
+                    }
+                    for statement in &op.statements {
+                        push_statement(&mut sql, statement);
+                    }
+                    if guard.is_some() {
+                        sql.push("\\endif".to_owned());
+                    }
+                }
+                None => {
+                    for statement in &op.statements {
+                        let text = statement
+                            .sql
+                            .split_whitespace()
+                            .collect::<Vec<_>>()
+                            .join(" ");
+                        if statement.is_comment() {
+                            sql.push(text);
+                        } else {
+                            sql.push(format!(
+                                "-- could not tell whether this ran; run it if it did not: {text}"
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if let Some(version) = version {
+        sql.extend(version_update_sql(version));
+    }
+    Fix {
+        title: format!(
+            "finish revision {} ({missing} missing operation{})",
+            revisions[revision].id,
+            if missing == 1 { "" } else { "s" }
+        ),
+        sql,
+        safety: Safety::Safe,
+    }
+}
+
+/// For each operation of `revision`, whether the live schema has its effect.
+fn presence_of_ops(
+    revisions: &[Revision],
+    graph: &RevisionGraph,
+    revision: usize,
+    live: &Schema,
+) -> Vec<Option<bool>> {
+    let mut replayer = Replayer::new();
+    let ancestors = graph.ancestors(revision);
+    for index in graph.topological_order() {
+        if index != revision && ancestors.contains(&index) {
+            replayer.apply_revision(index, &revisions[index]);
+        }
+    }
+    let target = &revisions[revision];
+    target
+        .upgrade
+        .iter()
+        .map(|op_at| {
+            replayer.apply(revision, &target.id, op_at);
+            op_present(&op_at.op, replayer.schema(), live)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(from: &[&str], to: &[&str]) -> VersionChange {
+        VersionChange {
+            table: ("public".into(), "alembic_version".into()),
+            from: from.iter().map(|s| s.to_string()).collect(),
+            to: to.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn version_updates_move_delete_and_insert_rows() {
+        assert_eq!(
+            version_update_sql(&change(&["0002"], &["0004"])),
+            ["UPDATE public.alembic_version SET version_num = '0004' WHERE version_num = '0002';"]
+        );
+        assert_eq!(
+            version_update_sql(&change(&["a", "b"], &["m"])),
+            [
+                "UPDATE public.alembic_version SET version_num = 'm' WHERE version_num = 'a';",
+                "DELETE FROM public.alembic_version WHERE version_num = 'b';",
+            ]
+        );
+        assert_eq!(
+            version_update_sql(&change(&[], &["x"])),
+            [
+                "INSERT INTO public.alembic_version (version_num) SELECT 'x' WHERE NOT EXISTS (SELECT 1 FROM public.alembic_version WHERE version_num = 'x');"
+            ]
+        );
+        assert!(version_update_sql(&change(&["x"], &["x"])).is_empty());
+    }
+
+    #[test]
+    fn the_version_guard_compares_the_whole_table() {
+        assert_eq!(
+            versions_are_sql(
+                &("public".into(), "alembic_version".into()),
+                &["b".into(), "a".into()]
+            ),
+            "COALESCE((SELECT array_agg(version_num::text ORDER BY version_num COLLATE \"C\") FROM public.alembic_version), ARRAY[]::text[]) = ARRAY['a', 'b']::text[]"
+        );
+    }
+}
