@@ -88,7 +88,7 @@ pub fn versions_after(graph: &RevisionGraph, database: &[usize], pending: &[usiz
 }
 
 /// The boolean "the version table holds exactly these rows".
-fn versions_are_sql(table: &(String, String), rows: &[String]) -> String {
+pub(crate) fn versions_are_sql(table: &(String, String), rows: &[String]) -> String {
     let mut sorted: Vec<&String> = rows.iter().collect();
     sorted.sort();
     let literals: Vec<String> = sorted.iter().map(|r| quote_literal(r)).collect();

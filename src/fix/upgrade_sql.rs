@@ -682,7 +682,7 @@ fn constraint_exists_sql(schema: &str, table: &str, name: &str) -> String {
 
 /// A SQL boolean that holds while the database lacks the effect of `op` (read in `after`, the
 /// schema with the operation applied).
-fn absent_condition(op: &Op, after: &Schema) -> Option<String> {
+pub(crate) fn absent_condition(op: &Op, after: &Schema) -> Option<String> {
     match op {
         Op::CreateTable { table, .. } => {
             let (schema, name) = key_of(table);
