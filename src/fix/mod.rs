@@ -9,6 +9,7 @@
 
 pub mod ddl;
 pub mod guidance;
+#[cfg(test)]
 mod parse_check;
 pub mod revisions;
 pub mod script;

@@ -12,7 +12,7 @@
 
 use std::collections::BTreeSet;
 
-use super::upgrade_sql::{RevisionSql, Statement, render_revisions};
+use super::upgrade_sql::{Statement, render_revisions};
 use super::{Fix, OUTSIDE_TRANSACTION_MARK, Safety, psql_guard, quote_literal, quote_qualified};
 use crate::alembic::Revision;
 use crate::graph::RevisionGraph;
@@ -169,19 +169,9 @@ pub fn pending_upgrade_fix(
     }
 }
 
-/// The guard of a revision that must run as a whole: its first operation whose absence a
-/// catalog query can tell.
-fn revision_guard(rendered: &RevisionSql, revision: &Revision) -> Option<Vec<String>> {
-    rendered
-        .ops
-        .iter()
-        .find_map(|op| op.absent_condition.as_ref())
-        .map(|condition| psql_guard(&format!("driftlint_apply_{}", revision.id), condition))
-}
-
 /// `stamped-not-applied`: the `upgrade()` of each revision the database claims but lacks
 /// (`absent`, in any order), rendered as SQL in the order Alembic runs them, each under a guard on
-/// its first change still being absent. The version table already names them and is left alone.
+/// its first lasting change (one still there once all of them ran) being absent. The version table already names them and is left alone.
 pub fn stamped_fix(
     revisions: &[Revision],
     graph: &RevisionGraph,
@@ -189,10 +179,13 @@ pub fn stamped_fix(
     absent: &[usize],
 ) -> Fix {
     let mut sql = Vec::new();
+    let end = final_schema(revisions, graph, absent);
     for rendered in render_revisions(revisions, graph, sources, absent) {
         let revision = &revisions[rendered.revision];
         sql.push(revision_header(revision, sources));
-        let guard = revision_guard(&rendered, revision);
+        let ops: Vec<usize> = rendered.ops.iter().map(|op| op.op_index).collect();
+        let guard = lasting_condition(revisions, rendered.revision, &ops, &end)
+            .map(|condition| psql_guard(&format!("driftlint_apply_{}", revision.id), &condition));
         match &guard {
             Some(lines) => sql.extend(lines.iter().cloned()),
             None => sql.push(
@@ -323,10 +316,15 @@ pub fn op_present(op: &Op, after: &Schema, live: &Schema) -> Option<bool> {
     }
 }
 
-/// `partially-applied-revision`: the operations of `revision` whose effect the live schema lacks,
-/// rendered as SQL, each under a guard on its effect still being absent; operations whose
-/// presence cannot be told are listed as comments for the reviewer. With `version`, the revision
-/// is then recorded in the version table (an interrupted migration that was never recorded).
+/// `partially-applied-revision`: the operations of `revision` that did not reach the database,
+/// rendered as SQL. An interrupted migration stops part way, so the operations that ran are a
+/// prefix of its `upgrade()`: the longest prefix after which the replayed tables the revision
+/// touches look exactly like the live ones is taken as what ran, and the rest is rendered, as one
+/// block under a guard (the version table still at `version.from` when the revision was never
+/// recorded, otherwise a change of the block that lasts being still absent). When no prefix
+/// matches (changes made by hand, out of order), each operation whose effect the live schema
+/// lacks is rendered under its own guard, and operations whose presence cannot be told are listed
+/// as comments for the reviewer. With `version`, the revision is then recorded.
 pub fn partial_fix(
     revisions: &[Revision],
     graph: &RevisionGraph,
@@ -335,8 +333,8 @@ pub fn partial_fix(
     live: &Schema,
     version: Option<&VersionChange>,
 ) -> Fix {
-    let presence = presence_of_ops(revisions, graph, revision, live);
     let rendered = render_revisions(revisions, graph, sources, &[revision]);
+    let id = &revisions[revision].id;
     let mut sql = Vec::new();
     let mut missing = 0;
     if let Some(rendered) = rendered.first() {
@@ -344,43 +342,78 @@ pub fn partial_fix(
             "{} — only what is missing",
             revision_header(&revisions[revision], sources)
         ));
-        for op in &rendered.ops {
-            match presence.get(op.op_index).copied().flatten() {
-                Some(true) => {}
-                Some(false) => {
-                    missing += 1;
-                    let guard = op.absent_condition.as_ref().map(|condition| {
-                        psql_guard(
-                            &format!(
-                                "driftlint_finish_{}_{}",
-                                revisions[revision].id, op.op_index
-                            ),
-                            condition,
+        match applied_prefix(revisions, graph, revision, live) {
+            Some(ran) => {
+                let rest = &rendered.ops[ran.min(rendered.ops.len())..];
+                missing = rest.len();
+                if ran > 0 {
+                    sql.push(format!(
+                        "-- the first {ran} operation{} of {id} reached the database; the rest follows",
+                        if ran == 1 { "" } else { "s" }
+                    ));
+                }
+                let guard = match version {
+                    Some(version) => Some(psql_guard(
+                        &format!("driftlint_finish_{id}"),
+                        &versions_are_sql(&version.table, &version.from),
+                    )),
+                    None => {
+                        let end = final_schema(revisions, graph, &[revision]);
+                        lasting_condition(revisions, revision, &rest_indices(rest), &end).map(
+                            |condition| psql_guard(&format!("driftlint_finish_{id}"), &condition),
                         )
-                    });
-                    if let Some(lines) = &guard {
-                        sql.extend(lines.iter().cloned());
                     }
+                };
+                if let Some(lines) = &guard {
+                    sql.extend(lines.iter().cloned());
+                }
+                for op in rest {
                     for statement in &op.statements {
                         push_statement(&mut sql, statement);
                     }
-                    if guard.is_some() {
-                        sql.push("\\endif".to_owned());
-                    }
                 }
-                None => {
-                    for statement in &op.statements {
-                        let text = statement
-                            .sql
-                            .split_whitespace()
-                            .collect::<Vec<_>>()
-                            .join(" ");
-                        if statement.is_comment() {
-                            sql.push(text);
-                        } else {
-                            sql.push(format!(
-                                "-- could not tell whether this ran; run it if it did not: {text}"
-                            ));
+                if guard.is_some() {
+                    sql.push("\\endif".to_owned());
+                }
+            }
+            None => {
+                let presence = presence_of_ops(revisions, graph, revision, live);
+                for op in &rendered.ops {
+                    match presence.get(op.op_index).copied().flatten() {
+                        Some(true) => {}
+                        Some(false) => {
+                            missing += 1;
+                            let guard = op.absent_condition.as_ref().map(|condition| {
+                                psql_guard(
+                                    &format!("driftlint_finish_{id}_{}", op.op_index),
+                                    condition,
+                                )
+                            });
+                            if let Some(lines) = &guard {
+                                sql.extend(lines.iter().cloned());
+                            }
+                            for statement in &op.statements {
+                                push_statement(&mut sql, statement);
+                            }
+                            if guard.is_some() {
+                                sql.push("\\endif".to_owned());
+                            }
+                        }
+                        None => {
+                            for statement in &op.statements {
+                                let text = statement
+                                    .sql
+                                    .split_whitespace()
+                                    .collect::<Vec<_>>()
+                                    .join(" ");
+                                if statement.is_comment() {
+                                    sql.push(text);
+                                } else {
+                                    sql.push(format!(
+                                        "-- could not tell whether this ran; run it if it did not: {text}"
+                                    ));
+                                }
+                            }
                         }
                     }
                 }
@@ -392,13 +425,150 @@ pub fn partial_fix(
     }
     Fix {
         title: format!(
-            "finish revision {} ({missing} missing operation{})",
-            revisions[revision].id,
+            "finish revision {id} ({missing} missing operation{})",
             if missing == 1 { "" } else { "s" }
         ),
         sql,
         safety: Safety::Safe,
     }
+}
+
+fn rest_indices(rest: &[super::upgrade_sql::OpSql]) -> Vec<usize> {
+    rest.iter().map(|op| op.op_index).collect()
+}
+
+/// The schema after replaying `targets` and their ancestors.
+fn final_schema(revisions: &[Revision], graph: &RevisionGraph, targets: &[usize]) -> Schema {
+    crate::schema::replay::replay(revisions, graph, targets).schema
+}
+
+/// The absence condition of the first of `ops` (indices into `revision`'s operations) whose
+/// effect lasts to `end`: true before the block runs, false after, so it guards the whole block.
+fn lasting_condition(
+    revisions: &[Revision],
+    revision: usize,
+    ops: &[usize],
+    end: &Schema,
+) -> Option<String> {
+    let upgrade = &revisions[revision].upgrade;
+    ops.iter().find_map(|&index| {
+        let op = &upgrade.get(index)?.op;
+        if op_present(op, end, end) != Some(true) {
+            return None;
+        }
+        super::upgrade_sql::absent_condition(op, end)
+    })
+}
+
+/// The tables an operation works on, as `(schema, name)`; both names for a rename.
+fn touched_tables(op: &Op) -> Vec<(String, String)> {
+    let key = |name: &QualName| {
+        (
+            truncate_identifier(name.schema.as_deref().unwrap_or(DEFAULT_SCHEMA)),
+            truncate_identifier(&name.name),
+        )
+    };
+    match op {
+        Op::RenameTable { table, new_name } => {
+            let (schema, name) = key(table);
+            vec![
+                (schema.clone(), name),
+                (schema, truncate_identifier(new_name)),
+            ]
+        }
+        Op::CreateTable { table, .. }
+        | Op::DropTable { table }
+        | Op::AddColumn { table, .. }
+        | Op::DropColumn { table, .. }
+        | Op::AlterColumn { table, .. }
+        | Op::AddConstraint { table, .. }
+        | Op::DropConstraint { table, .. }
+        | Op::CreateIndex { table, .. }
+        | Op::RenameConstraint { table, .. } => vec![key(table)],
+        Op::Guarded { op } => touched_tables(op),
+        _ => Vec::new(),
+    }
+}
+
+/// Whether two tables have the same columns (names, types, nullability, in any order), primary
+/// key, unique constraints, foreign keys (by columns) and index names.
+fn same_table(a: &crate::schema::model::Table, b: &crate::schema::model::Table) -> bool {
+    let columns = |t: &crate::schema::model::Table| {
+        let mut c: Vec<(String, String, bool)> = t
+            .columns
+            .iter()
+            .map(|c| (c.name.clone(), c.ty.to_string(), c.nullable))
+            .collect();
+        c.sort();
+        c
+    };
+    let uniques = |t: &crate::schema::model::Table| {
+        let mut u: Vec<Vec<String>> = t.uniques.iter().map(|u| u.columns.clone()).collect();
+        u.sort();
+        u
+    };
+    let foreign_keys = |t: &crate::schema::model::Table| {
+        let mut f: Vec<Vec<String>> = t.foreign_keys.iter().map(|f| f.columns.clone()).collect();
+        f.sort();
+        f
+    };
+    let indexes = |t: &crate::schema::model::Table| {
+        let mut i: Vec<String> = t.indexes.iter().map(|i| i.name.clone()).collect();
+        i.sort();
+        i
+    };
+    columns(a) == columns(b)
+        && a.primary_key.as_ref().map(|k| &k.columns) == b.primary_key.as_ref().map(|k| &k.columns)
+        && uniques(a) == uniques(b)
+        && foreign_keys(a) == foreign_keys(b)
+        && indexes(a) == indexes(b)
+}
+
+/// How many of `revision`'s operations reached the database: the longest prefix after which
+/// every table the revision touches is, in the replay, exactly as it is live. `None` when no
+/// prefix fits.
+fn applied_prefix(
+    revisions: &[Revision],
+    graph: &RevisionGraph,
+    revision: usize,
+    live: &Schema,
+) -> Option<usize> {
+    let target = &revisions[revision];
+    let touched: BTreeSet<(String, String)> = target
+        .upgrade
+        .iter()
+        .flat_map(|op| touched_tables(&op.op))
+        .collect();
+    if touched.is_empty() {
+        return None;
+    }
+    let matches = |schema: &Schema| {
+        touched.iter().all(|(schema_name, table)| {
+            match (
+                schema.table(schema_name, table),
+                live.table(schema_name, table),
+            ) {
+                (None, None) => true,
+                (Some(a), Some(b)) => same_table(a, b),
+                _ => false,
+            }
+        })
+    };
+    let mut replayer = Replayer::new();
+    let ancestors = graph.ancestors(revision);
+    for index in graph.topological_order() {
+        if index != revision && ancestors.contains(&index) {
+            replayer.apply_revision(index, &revisions[index]);
+        }
+    }
+    let mut best = matches(replayer.schema()).then_some(0);
+    for (done, op_at) in target.upgrade.iter().enumerate() {
+        replayer.apply(revision, &target.id, op_at);
+        if matches(replayer.schema()) {
+            best = Some(done + 1);
+        }
+    }
+    best
 }
 
 /// For each operation of `revision`, whether the live schema has its effect.

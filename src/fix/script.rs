@@ -1,8 +1,9 @@
 //! The fix script (`check --fix-sql`): every finding's fix gathered into one psql script for a
 //! person to review and then run once: a header saying what was checked and when, the `pg_dump`
 //! command for a backup, `\set ON_ERROR_STOP on`, one `BEGIN; … COMMIT;` holding the fixes in
-//! dependency order (rendered revisions, tables, columns, keys, data-dependent steps, sequences,
-//! the version table), each under a comment naming its rule and finding; then the statements
+//! dependency order (tables, columns, keys, data-dependent steps, sequences, then the revisions
+//! rendered as SQL, then the version table), each under a comment naming its rule and finding;
+//! then the statements
 //! PostgreSQL refuses inside a transaction, each on its own; then the review-only fixes as
 //! comments.
 //!
@@ -30,17 +31,20 @@ pub struct ScriptMeta {
     pub version: String,
 }
 
-/// The order fixes run in, so each finds what it needs.
+/// The order fixes run in, so each finds what it needs. The fixes of single objects name them as
+/// the database has them now, so they run first; the revisions rendered as SQL (which may rename
+/// those objects) follow, and the version table is moved last.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Phase {
-    /// Revisions rendered as SQL: they build tables, columns and keys the way the migrations do.
-    Revisions,
     Tables,
     Columns,
     Keys,
     /// Steps that depend on the data: type changes, nullability, drops.
     Data,
     Sequences,
+    /// Revisions rendered as SQL, building what the migrations build from the database's
+    /// revision on.
+    Revisions,
 }
 
 fn phase_of(rule: &str) -> Phase {

@@ -9,7 +9,7 @@
 //! `is_called = false`, so an empty table gets the sequence's start and nothing is skipped. The
 //! values found at check time appear in a comment beside it for the reviewer.
 
-use super::{Fix, Safety, quote_ident, quote_literal, quote_qualified};
+use super::{Fix, Safety, psql_guard, quote_ident, quote_literal, quote_qualified};
 
 /// What the live check found about one column and its sequence.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,6 +59,16 @@ pub fn setval_fix(facts: &SequenceFacts<'_>) -> Fix {
          nextval() returns one step ({}) past the column, or the start ({}) for an empty table.",
         facts.increment, facts.start
     ));
+    // A revision later in the script may rename the table; run a second time, the fix then
+    // finds nothing under the old name and has nothing left to do.
+    sql.extend(psql_guard(
+        &format!("driftlint_sequence_{}", facts.sequence_name),
+        &format!(
+            "to_regclass({}) IS NOT NULL AND to_regclass({}) IS NOT NULL",
+            quote_literal(&table),
+            quote_literal(&sequence)
+        ),
+    ));
     // `::bigint` before the step: the column may be a smaller integer whose maximum is its
     // type's limit, and `setval` takes a bigint anyway.
     sql.push(format!(
@@ -68,6 +78,7 @@ pub fn setval_fix(facts: &SequenceFacts<'_>) -> Fix {
         facts.start,
         facts.increment,
     ));
+    sql.push("\\endif".to_owned());
     Fix {
         title: format!(
             "move sequence {}.{} past {aggregate}({})",
@@ -105,7 +116,10 @@ mod tests {
             [
                 "-- public.users.id reached 1042 when checked; public.users_id_seq would have handed out 25.",
                 "-- The max is read again here; the sequence only moves forward, and the next nextval() returns one step (1) past the column, or the start (1) for an empty table.",
+                "SELECT to_regclass('public.users') IS NOT NULL AND to_regclass('public.users_id_seq') IS NOT NULL AS driftlint_sequence_users_id_seq \\gset",
+                "\\if :driftlint_sequence_users_id_seq",
                 "SELECT setval('public.users_id_seq', GREATEST(\n    (SELECT COALESCE(max(id)::bigint + (1), 1) FROM public.users),\n    (SELECT CASE WHEN is_called THEN last_value + (1) ELSE last_value END FROM public.users_id_seq)\n), false);",
+                "\\endif",
             ]
         );
     }
@@ -122,7 +136,7 @@ mod tests {
             ..facts()
         });
         assert_eq!(
-            fix.sql[2],
+            fix.sql[4],
             "SELECT setval('public.\"Odd''s seq\"', LEAST(\n    (SELECT COALESCE(min(id)::bigint + (-5), -1) FROM public.\"order\"),\n    (SELECT CASE WHEN is_called THEN last_value + (-5) ELSE last_value END FROM public.\"Odd's seq\")\n), false);"
         );
     }

@@ -1,0 +1,599 @@
+//! The fixes on a real PostgreSQL: each fix builder's output, put into a fix script by
+//! `fix::script::render_script`, is applied with `psql -v ON_ERROR_STOP=1` to a database with the
+//! drift it fixes. Afterwards the database must be what the migrations make it (its catalog
+//! described like a reference database's), and applying the script a second time must succeed and
+//! change nothing (catalog, sequence states and version table compared before and after).
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use driftlint::alembic::{Revision, discover, load};
+use driftlint::fix::ddl::{
+    add_column_fix, alter_nullability_fix, alter_type_fix, create_table_fix,
+    replace_primary_key_fix, untracked_column_fix,
+};
+use driftlint::fix::revisions::{VersionChange, partial_fix, pending_upgrade_fix, stamped_fix};
+use driftlint::fix::script::{ScriptMeta, render_script};
+use driftlint::fix::sequence::{SequenceFacts, setval_fix};
+use driftlint::fix::upgrade_sql::render_revisions;
+use driftlint::fix::{Fix, Safety};
+use driftlint::graph::RevisionGraph;
+use driftlint::live::{DatabaseUrl, snapshot};
+use driftlint::rules::{Finding, FindingSource, Rule};
+use driftlint::schema::model::Schema;
+use driftlint::source::Sources;
+
+fn meta() -> ScriptMeta {
+    ScriptMeta {
+        migrations: "migrations".into(),
+        expectations: None,
+        database: Some("postgresql://test@127.0.0.1:5432/test?sslmode=disable".into()),
+        generated_at: "2026-11-29 10:40:12 UTC".into(),
+        version: "0.1.0".into(),
+    }
+}
+
+fn finding(rule: Rule, message: &str, fix: Fix) -> Finding {
+    Finding::new(rule, FindingSource::Database, message).fix(fix)
+}
+
+/// Applies `script` as a user would (`psql -v ON_ERROR_STOP=1 -f`); panics with psql's message
+/// when it fails.
+fn apply(db: &support::TestDb, script: &str) -> String {
+    match support::try_psql(&db.url, script) {
+        Ok(output) => output,
+        Err(error) => panic!("the fix script failed:\n{error}\nscript:\n{script}"),
+    }
+}
+
+/// Applies the script twice: the second run must succeed and change nothing.
+fn apply_twice(db: &support::TestDb, script: &str) {
+    apply(db, script);
+    let after_first = support::state(db);
+    apply(db, script);
+    let after_second = support::state(db);
+    assert_eq!(
+        after_first, after_second,
+        "the second run changed the database; script:\n{script}"
+    );
+}
+
+fn live_schema(db: &support::TestDb) -> Schema {
+    let url = DatabaseUrl::parse(&db.url).expect("the test URL parses");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime
+        .block_on(snapshot(&url, std::time::Duration::from_secs(10)))
+        .expect("the test database can be read")
+        .schema
+}
+
+/// `(last_value, is_called)` of a sequence, and then what `nextval` hands out.
+fn sequence_state(db: &support::TestDb, sequence: &str) -> String {
+    db.psql(&format!(
+        "SELECT last_value || ' ' || is_called FROM {sequence};"
+    ))
+    .trim()
+    .to_owned()
+}
+
+fn nextval(db: &support::TestDb, sequence: &str) -> i64 {
+    db.psql(&format!("SELECT nextval('{sequence}');"))
+        .trim()
+        .parse()
+        .expect("nextval returns a number")
+}
+
+#[test]
+fn the_sequence_fix_moves_forward_only_and_covers_every_kind_of_sequence() {
+    let Some(db) = support::fresh_database("fix sequences") else {
+        return;
+    };
+    db.psql(
+        "CREATE TABLE behind (id serial PRIMARY KEY);
+         INSERT INTO behind (id) SELECT generate_series(1, 1042);
+         SELECT setval('behind_id_seq', 24);
+         CREATE TABLE empty_fresh (id serial PRIMARY KEY);
+         CREATE TABLE empty_used (id serial PRIMARY KEY);
+         SELECT setval('empty_used_id_seq', 50);
+         CREATE TABLE ahead (id serial PRIMARY KEY);
+         INSERT INTO ahead (id) VALUES (1), (10);
+         SELECT setval('ahead_id_seq', 100);
+         CREATE TABLE events (id bigint GENERATED ALWAYS AS IDENTITY (START WITH 100 INCREMENT BY 5) PRIMARY KEY);
+         INSERT INTO events (id) OVERRIDING SYSTEM VALUE VALUES (100), (1000);
+         CREATE SEQUENCE down_seq INCREMENT BY -1 START WITH -1 MINVALUE -1000000 MAXVALUE -1;
+         CREATE TABLE down (id integer PRIMARY KEY DEFAULT nextval('down_seq'));
+         INSERT INTO down (id) VALUES (-1), (-90);
+         CREATE TABLE big (id bigserial PRIMARY KEY);
+         INSERT INTO big (id) VALUES (5000000000);",
+    );
+    struct Case {
+        table: &'static str,
+        sequence: &'static str,
+        increment: i64,
+        start: i64,
+        expected_next: i64,
+    }
+    let cases = [
+        // 1042 rows with explicit ids, sequence at 25: the next id is 1043.
+        Case {
+            table: "behind",
+            sequence: "behind_id_seq",
+            increment: 1,
+            start: 1,
+            expected_next: 1043,
+        },
+        // An empty table and an unused sequence: the first row still gets 1.
+        Case {
+            table: "empty_fresh",
+            sequence: "empty_fresh_id_seq",
+            increment: 1,
+            start: 1,
+            expected_next: 1,
+        },
+        // An empty table whose sequence already handed out 50: never backwards.
+        Case {
+            table: "empty_used",
+            sequence: "empty_used_id_seq",
+            increment: 1,
+            start: 1,
+            expected_next: 51,
+        },
+        // A sequence already past the column: left where it is.
+        Case {
+            table: "ahead",
+            sequence: "ahead_id_seq",
+            increment: 1,
+            start: 1,
+            expected_next: 101,
+        },
+        // An identity column with an increment of 5.
+        Case {
+            table: "events",
+            sequence: "events_id_seq",
+            increment: 5,
+            start: 100,
+            expected_next: 1005,
+        },
+        // A descending sequence goes below the column's minimum.
+        Case {
+            table: "down",
+            sequence: "down_seq",
+            increment: -1,
+            start: -1,
+            expected_next: -91,
+        },
+        // bigint values past the integer range.
+        Case {
+            table: "big",
+            sequence: "big_id_seq",
+            increment: 1,
+            start: 1,
+            expected_next: 5_000_000_001,
+        },
+    ];
+    let findings: Vec<Finding> = cases
+        .iter()
+        .map(|case| {
+            finding(
+                Rule::MissingColumn,
+                &format!("sequence public.{} is behind", case.sequence),
+                setval_fix(&SequenceFacts {
+                    sequence_schema: "public",
+                    sequence_name: case.sequence,
+                    table_schema: "public",
+                    table_name: case.table,
+                    column: "id",
+                    increment: case.increment,
+                    start: case.start,
+                    extreme_found: None,
+                    next_found: None,
+                }),
+            )
+        })
+        .collect();
+    let script = render_script(&findings, &meta(), false);
+    apply(&db, &script);
+    let after_first: Vec<String> = cases
+        .iter()
+        .map(|c| sequence_state(&db, c.sequence))
+        .collect();
+    apply(&db, &script);
+    let after_second: Vec<String> = cases
+        .iter()
+        .map(|c| sequence_state(&db, c.sequence))
+        .collect();
+    assert_eq!(after_first, after_second, "a second run moved a sequence");
+    for case in &cases {
+        assert_eq!(
+            nextval(&db, case.sequence),
+            case.expected_next,
+            "{}: the next value after the fix",
+            case.table
+        );
+    }
+    // And the next insert that takes the default does not collide.
+    db.psql("INSERT INTO behind DEFAULT VALUES; INSERT INTO events DEFAULT VALUES; INSERT INTO down DEFAULT VALUES;");
+}
+
+/// The schema "as the migrations make it", and damage done to a copy of it.
+const REFERENCE: &str = "
+CREATE TABLE users (
+    id serial PRIMARY KEY,
+    email character varying(120) NOT NULL,
+    name text NOT NULL,
+    locked_until timestamp without time zone,
+    is_guest boolean DEFAULT false NOT NULL
+);
+CREATE TABLE tags (id serial PRIMARY KEY, label text NOT NULL);
+CREATE TABLE system_config (key character varying(64) NOT NULL, value text, CONSTRAINT system_config_pkey PRIMARY KEY (key));
+CREATE TABLE audit_log (
+    id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    user_id integer REFERENCES users (id),
+    note text DEFAULT 'none' NOT NULL,
+    at timestamp with time zone DEFAULT now()
+);
+CREATE INDEX ix_audit_log_user_id ON audit_log (user_id);
+";
+
+const DAMAGED: &str = "
+CREATE TABLE users (
+    id serial PRIMARY KEY,
+    email character varying(80) NOT NULL,
+    name text,
+    legacy text
+);
+INSERT INTO users (id, email, name) VALUES (1, 'a@example.com', 'a'), (2, 'b@example.com', 'b'), (3, 'c@example.com', 'c');
+CREATE TABLE tags (id serial PRIMARY KEY);
+CREATE TABLE system_config (id serial PRIMARY KEY, key character varying(64) NOT NULL, value text);
+INSERT INTO system_config (key, value) VALUES ('mode', 'on');
+";
+
+#[test]
+fn table_column_key_type_nullability_and_untracked_fixes_repair_a_damaged_database() {
+    let Some(reference) = support::fresh_database("fix ddl reference") else {
+        return;
+    };
+    let Some(damaged) = support::fresh_database("fix ddl damaged") else {
+        return;
+    };
+    reference.psql(REFERENCE);
+    damaged.psql(DAMAGED);
+    let model = live_schema(&reference);
+    let table = |name: &str| model.table("public", name).expect("reference table");
+    let users = table("users");
+    let findings = vec![
+        finding(
+            Rule::MissingTable,
+            "table public.audit_log does not exist",
+            create_table_fix(&model, table("audit_log"), Some("0004")),
+        ),
+        finding(
+            Rule::MissingColumn,
+            "column public.users.locked_until does not exist",
+            add_column_fix(
+                &model,
+                "public",
+                "users",
+                users.column("locked_until").expect("column"),
+                Some("0002"),
+            ),
+        ),
+        finding(
+            Rule::MissingColumn,
+            "column public.users.is_guest does not exist",
+            add_column_fix(
+                &model,
+                "public",
+                "users",
+                users.column("is_guest").expect("column"),
+                Some("0002"),
+            ),
+        ),
+        finding(
+            Rule::MissingColumn,
+            "column public.tags.label does not exist",
+            // NOT NULL without a default: added nullable, made NOT NULL as the table is empty.
+            add_column_fix(
+                &model,
+                "public",
+                "tags",
+                table("tags").column("label").expect("column"),
+                None,
+            ),
+        ),
+        finding(
+            Rule::PrimaryKeyMismatch,
+            "the primary key of public.system_config is (id), not (key)",
+            replace_primary_key_fix(
+                "public",
+                "system_config",
+                live_schema(&damaged)
+                    .table("public", "system_config")
+                    .and_then(|t| t.primary_key.as_ref()),
+                table("system_config").primary_key.as_ref().expect("key"),
+                &["id".to_owned()],
+            ),
+        ),
+        finding(
+            Rule::ColumnTypeMismatch,
+            "public.users.email is character varying(80)",
+            alter_type_fix(
+                "public",
+                "users",
+                "email",
+                &driftlint::schema::types::PgType::parse("character varying(80)").expect("type"),
+                &users.column("email").expect("column").ty,
+            ),
+        ),
+        finding(
+            Rule::NullabilityMismatch,
+            "public.users.name is nullable",
+            alter_nullability_fix("public", "users", "name", false),
+        ),
+        finding(
+            Rule::ForbiddenColumnPresent,
+            "public.users.legacy is not created by any migration",
+            untracked_column_fix("public", "users", "legacy", &[]),
+        ),
+    ];
+
+    // Without --allow-destructive the data stays: the `id` of system_config and users.legacy.
+    let careful = render_script(&findings, &meta(), false);
+    assert!(careful.contains("-- DESTRUCTIVE (re-run with --allow-destructive to include):"));
+    apply(&damaged, &careful);
+    let kept = support::describe(&damaged);
+    assert!(
+        kept.iter()
+            .any(|l| l.starts_with("column public.users.legacy ")),
+        "{kept:#?}"
+    );
+    assert!(
+        kept.iter()
+            .any(|l| l.starts_with("column public.system_config.id ")),
+        "{kept:#?}"
+    );
+
+    // With it, the database is what the migrations make it, and a second run changes nothing.
+    let all = render_script(&findings, &meta(), true);
+    apply_twice(&damaged, &all);
+    assert_eq!(support::describe(&damaged), support::describe(&reference));
+    assert_eq!(
+        damaged
+            .psql("SELECT value FROM system_config WHERE key = 'mode';")
+            .trim(),
+        "on",
+        "the rows stay"
+    );
+}
+
+#[test]
+fn set_not_null_waits_for_a_backfill_and_says_so() {
+    let Some(db) = support::fresh_database("fix not null") else {
+        return;
+    };
+    db.psql(
+        "CREATE TABLE users (id int PRIMARY KEY, email text); INSERT INTO users VALUES (1, NULL);",
+    );
+    let script = render_script(
+        &[finding(
+            Rule::NullabilityMismatch,
+            "public.users.email is nullable",
+            alter_nullability_fix("public", "users", "email", false),
+        )],
+        &meta(),
+        false,
+    );
+    let output = apply(&db, &script);
+    assert!(
+        output.contains("driftlint: public.users.email still holds NULLs"),
+        "{output}"
+    );
+    assert_eq!(
+        db.psql("SELECT attnotnull FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'email';").trim(),
+        "f"
+    );
+    db.psql("UPDATE users SET email = 'a@example.com';");
+    apply(&db, &script);
+    assert_eq!(
+        db.psql("SELECT attnotnull FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'email';").trim(),
+        "t"
+    );
+}
+
+fn fixture(case: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/replay")
+        .join(case)
+}
+
+struct Project {
+    dir: PathBuf,
+    sources: Sources,
+    revisions: Vec<Revision>,
+    graph: RevisionGraph,
+}
+
+impl Project {
+    fn load(case: &str) -> Project {
+        let dir = fixture(case);
+        let found = discover(&dir, None).expect("the fixture is a project");
+        let mut sources = Sources::new();
+        let loaded = load(&found, &mut sources).expect("the fixture loads");
+        let graph = RevisionGraph::build(&loaded.revisions);
+        Project {
+            dir,
+            sources,
+            revisions: loaded.revisions,
+            graph,
+        }
+    }
+
+    fn index(&self, id: &str) -> usize {
+        self.graph.index_of(id).expect("a fixture revision")
+    }
+
+    fn indices(&self, ids: &[&str]) -> Vec<usize> {
+        ids.iter().map(|id| self.index(id)).collect()
+    }
+
+    /// A database that real Alembic brought to `revision`.
+    fn database_at(&self, hint: &str, revision: &str) -> Option<support::TestDb> {
+        let db = support::fresh_database(hint)?;
+        support::alembic(&self.dir, &["upgrade", revision], &db.url);
+        Some(db)
+    }
+}
+
+fn version_table() -> (String, String) {
+    ("public".to_owned(), "alembic_version".to_owned())
+}
+
+#[test]
+fn pending_revisions_rendered_as_sql_bring_the_database_to_the_head() {
+    if !support::alembic_available() {
+        return;
+    }
+    let project = Project::load("core");
+    let Some(reference) = project.database_at("fix pending reference", "heads") else {
+        return;
+    };
+    let Some(db) = project.database_at("fix pending", "0002") else {
+        return;
+    };
+    let fix = pending_upgrade_fix(
+        &project.revisions,
+        &project.graph,
+        &project.sources,
+        &project.indices(&["0002"]),
+        &project.indices(&["0003", "0004"]),
+        &version_table(),
+    );
+    let script = render_script(
+        &[finding(
+            Rule::UnmodeledOperation,
+            "the database is 2 revisions behind",
+            fix,
+        )],
+        &meta(),
+        false,
+    );
+    apply_twice(&db, &script);
+    assert_eq!(support::state(&db), support::state(&reference));
+}
+
+#[test]
+fn a_stamped_database_gets_the_revisions_it_lacks_and_its_sequences_fixed_in_one_script() {
+    if !support::alembic_available() {
+        return;
+    }
+    let project = Project::load("core");
+    let Some(reference) = project.database_at("fix stamped reference", "heads") else {
+        return;
+    };
+    let Some(db) = project.database_at("fix stamped", "0002") else {
+        return;
+    };
+    // `alembic stamp` without `upgrade`, and rows restored with explicit ids behind the sequence.
+    support::alembic(&project.dir, &["stamp", "0004"], &db.url);
+    db.psql("INSERT INTO teams (id, name) VALUES (1, 'a'), (2, 'b'), (40, 'c');");
+    reference.psql("INSERT INTO squads (id, title) VALUES (1, 'a'), (2, 'b'), (40, 'c'); SELECT setval('teams_id_seq', 41, false);");
+    let stamped = stamped_fix(
+        &project.revisions,
+        &project.graph,
+        &project.sources,
+        &project.indices(&["0004", "0003"]),
+    );
+    let sequence = setval_fix(&SequenceFacts {
+        sequence_schema: "public",
+        sequence_name: "teams_id_seq",
+        table_schema: "public",
+        table_name: "teams",
+        column: "id",
+        increment: 1,
+        start: 1,
+        extreme_found: Some(40),
+        next_found: Some(1),
+    });
+    let script = render_script(
+        &[
+            finding(
+                Rule::MissingColumn,
+                "public.teams_id_seq would hand out 1",
+                sequence,
+            ),
+            finding(
+                Rule::UnmodeledOperation,
+                "0003 and 0004 are stamped, not applied",
+                stamped,
+            ),
+        ],
+        &meta(),
+        false,
+    );
+    apply_twice(&db, &script);
+    assert_eq!(support::state(&db), support::state(&reference));
+}
+
+#[test]
+fn an_interrupted_revision_is_finished_with_only_what_it_lacks() {
+    if !support::alembic_available() {
+        return;
+    }
+    let project = Project::load("core");
+    let Some(reference) = project.database_at("fix partial reference", "0003") else {
+        return;
+    };
+    let Some(db) = project.database_at("fix partial", "0002") else {
+        return;
+    };
+    // The first four statements of 0003 ran (settings created, its key moved, its id dropped),
+    // then the migration stopped and was never recorded.
+    let rendered = render_revisions(
+        &project.revisions,
+        &project.graph,
+        &project.sources,
+        &project.indices(&["0003"]),
+    );
+    let ran: Vec<String> = rendered[0]
+        .statements()
+        .take(4)
+        .map(|s| s.sql.clone())
+        .collect();
+    db.psql(&ran.join("\n"));
+    let live = live_schema(&db);
+    let fix = partial_fix(
+        &project.revisions,
+        &project.graph,
+        &project.sources,
+        project.index("0003"),
+        &live,
+        Some(&VersionChange {
+            table: version_table(),
+            from: vec!["0002".into()],
+            to: vec!["0003".into()],
+        }),
+    );
+    assert!(
+        !fix.sql
+            .iter()
+            .any(|line| line.starts_with("CREATE TABLE settings")),
+        "what ran is not run again: {:#?}",
+        fix.sql
+    );
+    assert_eq!(fix.safety, Safety::Safe);
+    let script = render_script(
+        &[finding(
+            Rule::UnmodeledOperation,
+            "revision 0003 is partly applied",
+            fix,
+        )],
+        &meta(),
+        false,
+    );
+    apply_twice(&db, &script);
+    assert_eq!(support::state(&db), support::state(&reference));
+}
