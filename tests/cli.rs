@@ -302,3 +302,107 @@ fn bad_arguments_exit_2() {
     let o = driftlint(&root(), &["check", "--format", "xml"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn an_operation_that_does_not_fit_the_replayed_schema_is_reported() {
+    let dir = root().join("tests/fixtures/check/replay_problem");
+    let o = driftlint(
+        &dir,
+        &["check", "--migrations", "versions", "--format", "json"],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(rules_of(&v), ["unmodeled-operation"], "{v:#}");
+    let f = &v["findings"][0];
+    assert_eq!(f["severity"], "info");
+    assert_eq!(f["revision"], "2b00aa11bb22");
+    assert_eq!(f["location"]["path"], "versions/2b_drop_legacy.py");
+    assert_eq!(f["location"]["line"], 12);
+    assert!(
+        f["message"].as_str().unwrap().contains("legacy_flag"),
+        "{f:#}"
+    );
+    assert_eq!(o.status.code(), Some(0));
+}
+
+#[test]
+fn init_writes_a_starting_file_that_check_accepts() {
+    let example = root().join("examples/flask-app/migrations");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("expectations.yaml");
+    let o = driftlint(
+        &root(),
+        &[
+            "init",
+            "--migrations",
+            example.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(dir.path().join("driftlint.schema.json").exists());
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        text.contains("  system_config:\n    primary_key: [id]\n"),
+        "{text}"
+    );
+    // The schema the migrations produce meets the file written from it; only the two heads of
+    // the example remain.
+    let o = driftlint(
+        &root(),
+        &[
+            "check",
+            "--migrations",
+            example.to_str().unwrap(),
+            "--expectations",
+            out.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(rules_of(&v), ["multiple-heads"], "{v:#}");
+}
+
+#[test]
+fn schema_prints_the_replay_at_a_revision() {
+    let example = root().join("examples/flask-app/migrations");
+    let o = driftlint(
+        &root(),
+        &[
+            "schema",
+            "--migrations",
+            example.to_str().unwrap(),
+            "--revision",
+            "8b1d",
+            "--format",
+            "sql",
+        ],
+    );
+    let sql = stdout(&o);
+    assert!(sql.contains("CREATE TABLE public.users ("), "{sql}");
+    assert!(
+        sql.contains("is_guest boolean DEFAULT false NOT NULL"),
+        "{sql}"
+    );
+    assert!(
+        !sql.contains("analysis_results"),
+        "a later revision leaked in: {sql}"
+    );
+    let o = driftlint(
+        &root(),
+        &[
+            "schema",
+            "--migrations",
+            example.to_str().unwrap(),
+            "--revision",
+            "nope",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("no revision is named `nope`"),
+        "{}",
+        stderr(&o)
+    );
+}

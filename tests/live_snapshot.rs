@@ -318,6 +318,7 @@ async fn every_kind_of_object_lands_in_the_model() {
     );
     assert!(live.unreadable.is_empty(), "{:?}", live.unreadable);
     assert_eq!(live.round_trips, 4);
+    assert_eq!(live.connections, 2);
     assert!(
         live.server_version
             .starts_with(|c: char| c.is_ascii_digit()),
@@ -512,10 +513,13 @@ async fn the_transaction_is_read_only_with_timeouts_and_takes_only_select_locks(
 
     // While the transaction is still open, its locks as another session sees them: only
     // AccessShareLock on relations (plus the virtual transaction id every transaction has).
+    let pids = session.backend_pids();
+    assert_eq!(pids.len(), 2, "both connections joined: {pids:?}");
+    let pid_list: Vec<String> = pids.iter().map(i32::to_string).collect();
     let locks = db.psql(&format!(
         "SELECT DISTINCT locktype || ':' || mode FROM pg_locks \
-         WHERE pid = {} ORDER BY 1",
-        session.backend_pid()
+         WHERE pid IN ({}) ORDER BY 1",
+        pid_list.join(", ")
     ));
     let locks: Vec<&str> = locks.lines().collect();
     assert_eq!(
@@ -665,4 +669,90 @@ async fn types_outside_public_are_qualified_whatever_the_search_path() {
             Some(&vec!["new".to_owned(), "done".to_owned()])
         );
     }
+}
+
+#[tokio::test]
+async fn one_connection_reads_the_same_as_two() {
+    let Some(db) = support::fresh_database("snapshot one connection") else {
+        return;
+    };
+    db.psql(RICH_SCHEMA);
+    let url = parse(&db.url);
+    let two = snapshot_with(&url, &SnapshotOptions::new(TIMEOUT))
+        .await
+        .expect("two connections");
+    let one = snapshot_with(
+        &url,
+        &SnapshotOptions {
+            second_connection: false,
+            ..SnapshotOptions::new(TIMEOUT)
+        },
+    )
+    .await
+    .expect("one connection");
+    assert_eq!((two.connections, one.connections), (2, 1));
+    assert_eq!(one.schema, two.schema);
+    assert_eq!(one.column_max, two.column_max);
+    assert_eq!(one.versions, two.versions);
+    assert_eq!(one.round_trips, two.round_trips);
+}
+
+#[tokio::test]
+async fn both_connections_see_one_snapshot() {
+    let Some(db) = support::fresh_database("snapshot consistent") else {
+        return;
+    };
+    db.psql(&many_tables(4));
+    let url = parse(&db.url);
+    let options = SnapshotOptions {
+        relations_per_query: 1,
+        ..SnapshotOptions::new(TIMEOUT)
+    };
+    let mut session = ReadOnlySession::open(&url, &options).await.expect("open");
+    // Rows added after the transaction began are invisible to both connections, though the
+    // second one starts its transaction later.
+    db.psql(
+        "INSERT INTO t0 (label) SELECT 'late' FROM generate_series(1, 5);\n\
+         INSERT INTO t1 (label) SELECT 'late' FROM generate_series(1, 7);",
+    );
+    let live = session.read().await.expect("read");
+    assert_eq!(session.connections(), 2);
+    session.close().await.expect("close");
+    for table in ["t0", "t1", "t2", "t3"] {
+        assert_eq!(
+            live.column_max.get(&key("public", table, "id")),
+            Some(&Some(1)),
+            "{table}"
+        );
+    }
+    // Sequences are not transactional: their state is the current one, never older than the
+    // maxima, so concurrent inserts can only make a sequence look ahead, never behind.
+    let last_value = |table: &str| {
+        live.schema.sequences[&("public".to_owned(), format!("{table}_id_seq"))]
+            .state
+            .map(|state| state.last_value)
+    };
+    assert_eq!(
+        [last_value("t0"), last_value("t1"), last_value("t2")],
+        [Some(6), Some(8), Some(1)]
+    );
+}
+
+#[tokio::test]
+async fn a_role_limited_to_one_connection_reads_with_one() {
+    let Some(db) = support::fresh_database("snapshot connection limit") else {
+        return;
+    };
+    db.psql(RICH_SCHEMA);
+    let single = db.role("single", "PASSWORD 'single-pw' CONNECTION LIMIT 1");
+    db.psql(&format!(
+        "GRANT pg_read_all_data TO {}",
+        support::quote_ident(&single.name)
+    ));
+    let as_superuser = read(&db.url).await;
+    let limited = read(&db.url_as(&single.name, Some("single-pw"))).await;
+    assert_eq!(limited.connections, 1);
+    assert_eq!(limited.schema, as_superuser.schema);
+    assert_eq!(limited.column_max, as_superuser.column_max);
+    assert_eq!(limited.round_trips, 4);
 }

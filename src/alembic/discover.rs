@@ -74,8 +74,14 @@ pub fn discover(cwd: &Path, migrations: Option<&Path>) -> Result<Project, Error>
             .or_else(|| pyproject.as_ref().and_then(|p| p.recursive))
             .unwrap_or(false);
         let mut search_roots = vec![cwd.clone(), cwd.join("src")];
-        if let Some(ini) = &ini {
-            search_roots.extend(ini.prepend_sys_path.iter().map(|p| cwd.join(p)));
+        // Alembic puts `prepend_sys_path` on `sys.path` before it resolves a package resource.
+        let prepend_sys_path = ini
+            .as_ref()
+            .map(|ini| &ini.prepend_sys_path)
+            .filter(|paths| !paths.is_empty())
+            .or(pyproject.as_ref().map(|p| &p.prepend_sys_path));
+        if let Some(paths) = prepend_sys_path {
+            search_roots.extend(paths.iter().map(|p| normalize(&cwd.join(p))));
         }
         let found_by = script_location.origin.clone();
         return from_configuration(
@@ -88,31 +94,33 @@ pub fn discover(cwd: &Path, migrations: Option<&Path>) -> Result<Project, Error>
         );
     }
 
-    let mut tried = Vec::new();
-    tried.push(match &ini {
-        None => "alembic.ini: not found".to_owned(),
-        Some(ini) if ini.has_section => {
-            "alembic.ini: its [alembic] section has no script_location".to_owned()
-        }
-        Some(_) => "alembic.ini: it has no [alembic] section".to_owned(),
-    });
-    tried.push(match &pyproject {
-        None => "pyproject.toml: not found".to_owned(),
-        Some(p) if p.has_section => {
-            "pyproject.toml: [tool.alembic] has no script_location".to_owned()
-        }
-        Some(_) => "pyproject.toml: it has no [tool.alembic] table".to_owned(),
-    });
     let flask_dir = cwd.join("migrations");
     if flask_dir.is_dir() {
         let mut project = from_script_directory(&flask_dir, "Flask-Migrate migrations/ directory")?;
         project.flavor = Flavor::FlaskMigrate;
         return Ok(project);
     }
-    tried.push(format!(
-        "Flask-Migrate: no migrations/ directory in {}",
-        cwd.display()
-    ));
+
+    let tried = vec![
+        match &ini {
+            None => "alembic.ini: not found".to_owned(),
+            Some(ini) if ini.has_section => {
+                "alembic.ini: its [alembic] section has no script_location".to_owned()
+            }
+            Some(_) => "alembic.ini: it has no [alembic] section".to_owned(),
+        },
+        match &pyproject {
+            None => "pyproject.toml: not found".to_owned(),
+            Some(p) if p.has_section => {
+                "pyproject.toml: [tool.alembic] has no script_location".to_owned()
+            }
+            Some(_) => "pyproject.toml: it has no [tool.alembic] table".to_owned(),
+        },
+        format!(
+            "Flask-Migrate: no migrations/ directory in {}",
+            cwd.display()
+        ),
+    ];
     Err(Error::NotFound { cwd, tried })
 }
 
@@ -158,18 +166,23 @@ pub fn revision_files(project: &Project) -> Result<Vec<PathBuf>, Error> {
 }
 
 /// The order of `Path`'s `Ord` (component by component, so a directory's files stay together)
-/// computed on the bytes, with the separator sorting before every other byte.
+/// computed on the bytes, with the separator sorting before every other byte. The paths share
+/// long prefixes, so the first difference is found with a plain byte comparison.
 fn compare_paths(a: &Path, b: &Path) -> std::cmp::Ordering {
-    let key = |byte: &u8| {
-        if std::path::is_separator(char::from(*byte)) {
+    let key = |byte: u8| {
+        if std::path::is_separator(char::from(byte)) {
             0
         } else {
-            u16::from(*byte) + 1
+            u16::from(byte) + 1
         }
     };
     let a = a.as_os_str().as_encoded_bytes();
     let b = b.as_os_str().as_encoded_bytes();
-    a.iter().map(key).cmp(b.iter().map(key))
+    let common = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    match (a.get(common), b.get(common)) {
+        (Some(&x), Some(&y)) => key(x).cmp(&key(y)),
+        (x, y) => x.is_some().cmp(&y.is_some()),
+    }
 }
 
 /// Names never walked into or read: hidden entries, Python's byte-code cache, editor files.
@@ -511,6 +524,7 @@ struct PyprojectSettings {
     script_location: Option<Setting<String>>,
     version_locations: Option<Setting<Vec<String>>>,
     recursive: Option<bool>,
+    prepend_sys_path: Vec<String>,
 }
 
 fn read_pyproject(path: &Path) -> Result<Option<PyprojectSettings>, Error> {
@@ -534,6 +548,7 @@ fn read_pyproject(path: &Path) -> Result<Option<PyprojectSettings>, Error> {
             script_location: None,
             version_locations: None,
             recursive: None,
+            prepend_sys_path: Vec::new(),
         }));
     };
     let Some(section) = section.as_table() else {
@@ -603,11 +618,24 @@ fn read_pyproject(path: &Path) -> Result<Option<PyprojectSettings>, Error> {
             ));
         }
     };
+    // Only a hint for finding packages: a malformed value is left for Alembic to refuse.
+    let prepend_sys_path = section
+        .get("prepend_sys_path")
+        .and_then(toml::Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(toml::Value::as_str)
+                .filter_map(|item| interpolate_here(item, &here))
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(Some(PyprojectSettings {
         has_section: true,
         script_location,
         version_locations,
         recursive,
+        prepend_sys_path,
     }))
 }
 
@@ -757,11 +785,11 @@ mod tests {
     }
 
     #[test]
-    fn ini_package_resource_found_in_src() {
+    fn ini_package_resource_found_through_prepend_sys_path() {
         let (project, root) = discover_case("ini_package");
         assert_eq!(
             relative_dirs(&project, &root),
-            ["src/myapp/db/migrations/versions"]
+            ["backend/myapp/db/migrations/versions"]
         );
     }
 

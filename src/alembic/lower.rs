@@ -118,6 +118,8 @@ enum Bound<'a> {
     Batch(Option<QualName>),
     /// A database connection (`op.get_bind()`).
     Bind,
+    /// A helper's `*args`: the caller's extra positional arguments, in the caller's frame.
+    Args(Vec<&'a Expr>, usize),
     /// Something the lowering does not follow.
     Opaque,
 }
@@ -282,10 +284,13 @@ impl Why {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Flow {
     Next,
-    /// `return` or `raise`: nothing after it runs.
+    /// `return`: nothing after it runs.
     Stop,
     /// A `return` that may or may not have run (under an unknown condition).
     MaybeStop,
+    /// `raise`: the migration fails here. The replay models a run that succeeds, so a path that
+    /// raises is one that run did not take.
+    Raise,
 }
 
 /// The table an operation targets: named in the call, or the batch handle's.
@@ -550,6 +555,7 @@ impl<'a> Lowerer<'a> {
                     | Bound::Class(_)
                     | Bound::Batch(_)
                     | Bound::Bind
+                    | Bound::Args(..)
                     | Bound::Opaque),
                 ) => return bound.clone(),
                 Some(Bound::Expr(..)) | None => {}
@@ -682,6 +688,14 @@ impl<'a> Lowerer<'a> {
             Expr::Set(s) => self.sequence(at, &s.elts),
             Expr::Name(name) => match self.lookup(name.id.as_str(), at.frame)? {
                 Bound::Value(v) => Some(v.clone()),
+                Bound::Args(exprs, frame) => {
+                    let (exprs, frame) = (exprs.clone(), *frame);
+                    let values: Option<Vec<Value>> = exprs
+                        .into_iter()
+                        .map(|expr| self.value(At { expr, frame }))
+                        .collect();
+                    values.map(Value::Seq)
+                }
                 Bound::Expr(expr, frame) => {
                     let (expr, frame) = (*expr, *frame);
                     self.guarded(|| self.value(At { expr, frame }))
@@ -1106,14 +1120,14 @@ impl<'a> Lowerer<'a> {
             match self.lower_statement(stmt, frame) {
                 Flow::Next => {}
                 Flow::Stop => return Flow::Stop,
+                Flow::Raise => return Flow::Raise,
                 Flow::MaybeStop => {
                     let rest = &body[index + 1..];
                     let reason = "after a `return` that may have run".to_owned();
                     let flow = self.with_uncertainty(reason, |s| s.lower_body(rest, frame));
-                    return if flow == Flow::Stop {
-                        Flow::Stop
-                    } else {
-                        Flow::MaybeStop
+                    return match flow {
+                        Flow::Stop | Flow::Raise => flow,
+                        Flow::Next | Flow::MaybeStop => Flow::MaybeStop,
                     };
                 }
             }
@@ -1169,8 +1183,7 @@ impl<'a> Lowerer<'a> {
                 }
                 Flow::Stop
             }
-            // A raise ends the migration with an error; nothing after it runs.
-            Stmt::Raise(_) => Flow::Stop,
+            Stmt::Raise(_) => Flow::Raise,
             Stmt::If(s) => self.lower_if(s, frame),
             Stmt::For(s) => self.lower_for(s, frame),
             Stmt::While(s) => {
@@ -1187,19 +1200,7 @@ impl<'a> Lowerer<'a> {
             }
             Stmt::With(s) => self.lower_with(s, frame),
             Stmt::Try(s) => self.lower_try(s, frame),
-            Stmt::Match(s) => {
-                let reason = format!(
-                    "inside a match statement (`match {}`)",
-                    self.snippet(s.subject.range())
-                );
-                self.with_uncertainty(reason, |this| {
-                    let mut flow = Flow::Next;
-                    for case in &s.cases {
-                        flow = merge_uncertain(flow, this.lower_body(&case.body, frame));
-                    }
-                    flow
-                })
-            }
+            Stmt::Match(s) => self.lower_match(s, frame),
             Stmt::Import(_) | Stmt::ImportFrom(_) | Stmt::FunctionDef(_) | Stmt::ClassDef(_) => {
                 self.bind_statement(stmt, frame);
                 Flow::Next
@@ -1267,8 +1268,9 @@ impl<'a> Lowerer<'a> {
             (Some(items), _) if !has_loop_jump(&stmt.body) => {
                 for item in items {
                     self.bind_value(&stmt.target, item, frame);
-                    if self.lower_body(&stmt.body, frame) == Flow::Stop {
-                        return Flow::Stop;
+                    let flow = self.lower_body(&stmt.body, frame);
+                    if matches!(flow, Flow::Stop | Flow::Raise) {
+                        return flow;
                     }
                 }
                 self.lower_body(&stmt.orelse, frame)
@@ -1276,8 +1278,9 @@ impl<'a> Lowerer<'a> {
             (None, Some(elements)) if !has_loop_jump(&stmt.body) => {
                 for element in elements {
                     self.bind_target(&stmt.target, literal.child(element), frame);
-                    if self.lower_body(&stmt.body, frame) == Flow::Stop {
-                        return Flow::Stop;
+                    let flow = self.lower_body(&stmt.body, frame);
+                    if matches!(flow, Flow::Stop | Flow::Raise) {
+                        return flow;
                     }
                 }
                 self.lower_body(&stmt.orelse, frame)
@@ -1295,6 +1298,56 @@ impl<'a> Lowerer<'a> {
                 })
             }
         }
+    }
+
+    fn lower_match(&mut self, stmt: &'a ruff_python_ast::StmtMatch, frame: usize) -> Flow {
+        let subject = self.value(At {
+            expr: &stmt.subject,
+            frame,
+        });
+        if let Some(subject) = subject {
+            for (index, case) in stmt.cases.iter().enumerate() {
+                let matched = pattern_matches(self, &case.pattern, &subject, frame);
+                let guard = match (&matched, &case.guard) {
+                    (Some(true), Some(guard)) => self.truth(At { expr: guard, frame }),
+                    (Some(true), None) => Some(true),
+                    _ => matched,
+                };
+                match guard {
+                    Some(true) => {
+                        if let ruff_python_ast::Pattern::MatchAs(p) = &case.pattern
+                            && let Some(name) = &p.name
+                        {
+                            self.bind(frame, name.as_str(), Bound::Value(subject.clone()));
+                        }
+                        return self.lower_body(&case.body, frame);
+                    }
+                    Some(false) => {}
+                    None => return self.lower_cases_uncertain(stmt, &stmt.cases[index..], frame),
+                }
+            }
+            return Flow::Next;
+        }
+        self.lower_cases_uncertain(stmt, &stmt.cases, frame)
+    }
+
+    fn lower_cases_uncertain(
+        &mut self,
+        stmt: &'a ruff_python_ast::StmtMatch,
+        cases: &'a [ruff_python_ast::MatchCase],
+        frame: usize,
+    ) -> Flow {
+        let reason = format!(
+            "inside a match statement (`match {}`)",
+            self.snippet(stmt.subject.range())
+        );
+        self.with_uncertainty(reason, |this| {
+            let mut flow = Flow::Next;
+            for case in cases {
+                flow = merge_uncertain(flow, this.lower_body(&case.body, frame));
+            }
+            flow
+        })
     }
 
     fn lower_try(&mut self, stmt: &'a ruff_python_ast::StmtTry, frame: usize) -> Flow {
@@ -1320,8 +1373,8 @@ impl<'a> Lowerer<'a> {
             merge_uncertain(flow, orelse)
         };
         let finally = self.lower_body(&stmt.finalbody, frame);
-        if finally == Flow::Stop {
-            flow = Flow::Stop;
+        if matches!(finally, Flow::Stop | Flow::Raise) {
+            flow = finally;
         }
         flow
     }
@@ -1501,7 +1554,7 @@ impl<'a> Lowerer<'a> {
                 self.emit(range, label, result);
             }
             CallKind::ObjectDdl(receiver, method) => {
-                let result = self.lower_object_ddl(receiver, method);
+                let result = self.lower_object_ddl(call, receiver, method);
                 self.emit(range, label, result);
             }
             CallKind::Helper(def, def_frame) => self.follow_helper(call, frame, def, def_frame),
@@ -1635,6 +1688,7 @@ impl<'a> Lowerer<'a> {
         }
         let positional: Vec<_> = params.posonlyargs.iter().chain(&params.args).collect();
         let mut names = HashMap::new();
+        let mut extra = Vec::new();
         for (index, arg) in args.args.iter().enumerate() {
             match positional.get(index) {
                 Some(param) => {
@@ -1643,7 +1697,7 @@ impl<'a> Lowerer<'a> {
                         self.binding_for(At { expr: arg, frame }),
                     );
                 }
-                None if params.vararg.is_some() => {}
+                None if params.vararg.is_some() => extra.push(arg),
                 None => return Err("is called with more arguments than it takes".to_owned()),
             }
         }
@@ -1679,8 +1733,11 @@ impl<'a> Lowerer<'a> {
                 None => return Err(format!("is called without its argument `{name}`")),
             }
         }
-        for variadic in [&params.vararg, &params.kwarg].into_iter().flatten() {
-            names.insert(variadic.name.as_str(), Bound::Opaque);
+        if let Some(vararg) = &params.vararg {
+            names.insert(vararg.name.as_str(), Bound::Args(extra, frame));
+        }
+        if let Some(kwarg) = &params.kwarg {
+            names.insert(kwarg.name.as_str(), Bound::Opaque);
         }
         Ok(names)
     }
@@ -1752,6 +1809,48 @@ impl<'a> Lowerer<'a> {
     }
 
     fn lower_operation(
+        &self,
+        method: &str,
+        call: &'a ExprCall,
+        frame: usize,
+        batch: Option<&Option<QualName>>,
+    ) -> Result<Vec<Op>, Why> {
+        let ops = self.lower_operation_unguarded(method, call, frame, batch)?;
+        // Alembic renders `if_not_exists=True` / `if_exists=True` as `IF [NOT] EXISTS` on the
+        // operation's own statement only (not on the enum types or indexes it brings along).
+        let guard_keyword = match method {
+            "create_table" | "add_column" | "create_index" => "if_not_exists",
+            "drop_table" | "drop_column" | "drop_index" | "drop_constraint" => "if_exists",
+            _ => return Ok(ops),
+        };
+        let guarded = self
+            .optional_bool(
+                call.arguments.find_keyword(guard_keyword).map(|k| At {
+                    expr: &k.value,
+                    frame,
+                }),
+                &format!("{guard_keyword}="),
+            )?
+            .unwrap_or(false);
+        if !guarded {
+            return Ok(ops);
+        }
+        Ok(ops
+            .into_iter()
+            .map(|op| match op {
+                Op::CreateTable { .. }
+                | Op::AddColumn { .. }
+                | Op::CreateIndex { .. }
+                | Op::DropTable { .. }
+                | Op::DropColumn { .. }
+                | Op::DropIndex { .. }
+                | Op::DropConstraint { .. } => Op::Guarded { op: Box::new(op) },
+                other => other,
+            })
+            .collect())
+    }
+
+    fn lower_operation_unguarded(
         &self,
         method: &str,
         call: &'a ExprCall,
@@ -2032,6 +2131,21 @@ impl<'a> Lowerer<'a> {
             let arg_at = At { expr: arg, frame };
             if let Expr::Starred(starred) = arg {
                 let inner = self.deref(arg_at.child(&starred.value));
+                let forwarded = match inner.expr {
+                    Expr::Name(name) => match self.lookup(name.id.as_str(), inner.frame) {
+                        Some(Bound::Args(exprs, args_frame)) => Some((exprs.clone(), *args_frame)),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                if let Some((exprs, args_frame)) = forwarded {
+                    // A helper's `*columns`, forwarded as they were passed to it.
+                    items.extend(exprs.into_iter().map(|expr| At {
+                        expr,
+                        frame: args_frame,
+                    }));
+                    continue;
+                }
                 match inner.expr {
                     Expr::List(l) => items.extend(l.elts.iter().map(|e| inner.child(e))),
                     Expr::Tuple(t) => items.extend(t.elts.iter().map(|e| inner.child(e))),
@@ -2451,7 +2565,37 @@ impl<'a> Lowerer<'a> {
     }
 
     /// `<enum>.create(op.get_bind())`, `<sequence>.drop(bind)` and similar.
-    fn lower_object_ddl(&self, receiver: At<'a>, method: &str) -> Result<Vec<Op>, Why> {
+    fn lower_object_ddl(
+        &self,
+        call: &'a ExprCall,
+        receiver: At<'a>,
+        method: &str,
+    ) -> Result<Vec<Op>, Why> {
+        let ops = self.lower_object_ddl_unguarded(receiver, method)?;
+        // `checkfirst=True` creates only what is missing and drops only what is there. Its
+        // default differs: True for `postgresql.ENUM` and `sa.Sequence`, False for `sa.Enum`.
+        let object = self.deref(receiver);
+        let default = object.expr.as_call_expr().is_some_and(|object_call| {
+            self.sym_is(object.child(&object_call.func), |s| {
+                matches!(s, Sym::Pg("ENUM") | Sym::Sa("Sequence"))
+            })
+        });
+        let checkfirst = match call.arguments.find_argument_value("checkfirst", 1) {
+            None => default,
+            Some(value) => self
+                .optional_bool(Some(receiver.child(value)), "checkfirst=")?
+                .unwrap_or(default),
+        };
+        if !checkfirst {
+            return Ok(ops);
+        }
+        Ok(ops
+            .into_iter()
+            .map(|op| Op::Guarded { op: Box::new(op) })
+            .collect())
+    }
+
+    fn lower_object_ddl_unguarded(&self, receiver: At<'a>, method: &str) -> Result<Vec<Op>, Why> {
         if matches!(method, "create_all" | "drop_all") {
             return Err(Why::new(
                 "creates or drops the tables of a MetaData, which the replay does not follow",
@@ -2974,12 +3118,51 @@ impl<'a> Visitor<'a> for EffectFinder<'_, 'a> {
     }
 }
 
-/// How a block under uncertainty ends for the code after it.
+/// How blocks that may or may not have run end for the code after them: a `return` in one of
+/// them may have run; a `raise` did not (the run that succeeds took another path).
 fn merge_uncertain(a: Flow, b: Flow) -> Flow {
-    if a == Flow::Next && b == Flow::Next {
-        Flow::Next
-    } else {
+    let may_return = |f: Flow| matches!(f, Flow::Stop | Flow::MaybeStop);
+    if may_return(a) || may_return(b) {
         Flow::MaybeStop
+    } else {
+        Flow::Next
+    }
+}
+
+/// Whether a `case` pattern matches a known subject: `Some(true/false)`, or `None` when the
+/// pattern is one the lowering does not evaluate (classes, mappings, sequences).
+fn pattern_matches(
+    lowerer: &Lowerer<'_>,
+    pattern: &ruff_python_ast::Pattern,
+    subject: &Value,
+    frame: usize,
+) -> Option<bool> {
+    use ruff_python_ast::Pattern;
+    match pattern {
+        Pattern::MatchValue(p) => {
+            let value = lowerer.value(At {
+                expr: &p.value,
+                frame,
+            })?;
+            compare(CmpOp::Eq, subject, &value)
+        }
+        Pattern::MatchOr(p) => {
+            let mut unknown = false;
+            for alternative in &p.patterns {
+                match pattern_matches(lowerer, alternative, subject, frame) {
+                    Some(true) => return Some(true),
+                    Some(false) => {}
+                    None => unknown = true,
+                }
+            }
+            if unknown { None } else { Some(false) }
+        }
+        // `case _:` and `case name:` match anything; `case <pattern> as name:` as its pattern.
+        Pattern::MatchAs(p) => match &p.pattern {
+            None => Some(true),
+            Some(inner) => pattern_matches(lowerer, inner, subject, frame),
+        },
+        _ => None,
     }
 }
 
@@ -3452,13 +3635,16 @@ op.execute(sa.schema.CreateSequence(sa.Sequence("counter", start=10, increment=5
 sa.Sequence("seq2", schema="app").create(bind)
 op.execute(sa.schema.DropSequence(sa.Sequence("counter")))"#,
         );
+        let guarded = |op: Op| Op::Guarded { op: Box::new(op) };
         assert_eq!(
             without_spans(ops),
             vec![
-                Op::CreateEnum {
+                // checkfirst=True (postgresql.ENUM's default too) creates only a missing type.
+                guarded(Op::CreateEnum {
                     name: t("status"),
                     values: vec!["a".into(), "b".into()],
-                },
+                }),
+                // sa.Enum's create() does not check first.
                 Op::CreateEnum {
                     name: t("other"),
                     values: vec!["q".into()],
@@ -3467,17 +3653,18 @@ op.execute(sa.schema.DropSequence(sa.Sequence("counter")))"#,
                     table: t("t"),
                     column: col("s", ty("status")),
                 },
-                Op::DropEnum { name: t("status") },
+                guarded(Op::DropEnum { name: t("status") }),
                 Op::CreateSequence {
                     name: t("counter"),
                     start: Some(10),
                     increment: Some(5),
                 },
-                Op::CreateSequence {
+                // A Sequence's create() checks first unless told otherwise.
+                guarded(Op::CreateSequence {
                     name: QualName::new(Some("app"), "seq2"),
                     start: None,
                     increment: None,
-                },
+                }),
                 Op::DropSequence { name: t("counter") },
             ]
         );
@@ -3548,6 +3735,61 @@ op.alter_column("users", "n", comment="just a comment", existing_nullable=True)"
                 },
             ]
         );
+    }
+
+    #[test]
+    fn if_exists_and_if_not_exists_guard_the_operation_itself() {
+        let ops = up(
+            r#"op.create_table("g", sa.Column("e", sa.Enum("a", name="genum")), if_not_exists=True)
+op.add_column("g", sa.Column("x", sa.Integer), if_not_exists=True)
+op.drop_column("g", "x", if_exists=True)
+op.create_index("ix_g", "g", ["e"], if_not_exists=True)
+op.drop_index("ix_g", table_name="g", if_exists=True)
+op.drop_constraint("c", "g", if_exists=True)
+op.drop_table("g", if_exists=False)
+with op.batch_alter_table("h") as b:
+    b.drop_column("y", if_exists=True)
+sa.Enum("k", name="kinds").create(op.get_bind(), checkfirst=True)
+postgresql.ENUM("k", name="kinds2").create(op.get_bind(), checkfirst=False)"#,
+        );
+        let shape: Vec<String> = ops
+            .iter()
+            .map(|op| match op {
+                Op::Guarded { op } => format!("guarded {}", variant(op)),
+                other => variant(other).to_owned(),
+            })
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                // CREATE TYPE is not guarded: Alembic emits it plainly before the table.
+                "CreateEnum",
+                "guarded CreateTable",
+                "guarded AddColumn",
+                "guarded DropColumn",
+                "guarded CreateIndex",
+                "guarded DropIndex",
+                "guarded DropConstraint",
+                "DropTable",
+                "guarded DropColumn",
+                "guarded CreateEnum",
+                "CreateEnum",
+            ]
+        );
+    }
+
+    fn variant(op: &Op) -> &'static str {
+        match op {
+            Op::CreateEnum { .. } => "CreateEnum",
+            Op::CreateTable { .. } => "CreateTable",
+            Op::AddColumn { .. } => "AddColumn",
+            Op::DropColumn { .. } => "DropColumn",
+            Op::CreateIndex { .. } => "CreateIndex",
+            Op::DropIndex { .. } => "DropIndex",
+            Op::DropConstraint { .. } => "DropConstraint",
+            Op::DropTable { .. } => "DropTable",
+            _ => "other",
+        }
     }
 
     #[test]
@@ -3652,14 +3894,16 @@ op.drop_index("ix_plain")"#);
                     },
                     concurrently: false,
                 },
-                Op::CreateIndex {
-                    table: QualName::new(Some("s"), "t"),
-                    index: IndexDef {
-                        name: Some("ix_lower".into()),
-                        columns: vec!["lower(email)".into()],
-                        unique: true,
-                    },
-                    concurrently: true,
+                Op::Guarded {
+                    op: Box::new(Op::CreateIndex {
+                        table: QualName::new(Some("s"), "t"),
+                        index: IndexDef {
+                            name: Some("ix_lower".into()),
+                            columns: vec!["lower(email)".into()],
+                            unique: true,
+                        },
+                        concurrently: true,
+                    }),
                 },
                 Op::DropIndex {
                     schema: None,
@@ -4302,6 +4546,75 @@ op.drop_table("b")"#);
     }
 
     #[test]
+    fn a_raise_under_an_unknown_condition_leaves_the_rest_certain() {
+        let ops = up(
+            r#"rows = op.get_bind().execute(sa.text("SELECT 1")).fetchall()
+if (dupes := [r for r in rows if r]):
+    raise RuntimeError(f"merge {dupes} first")
+op.create_unique_constraint("uq", "users", ["email"])"#,
+        );
+        assert_eq!(
+            ops,
+            vec![Op::AddConstraint {
+                table: t("users"),
+                constraint: Constraint::Unique {
+                    name: Some("uq".into()),
+                    columns: vec!["email".into()],
+                },
+            }]
+        );
+    }
+
+    #[test]
+    fn match_on_the_dialect_is_decided() {
+        let ops = up(r#"match op.get_bind().dialect.name:
+    case "sqlite" | "mysql":
+        status = sa.String(20)
+    case "postgresql" if True:
+        status = postgresql.ENUM("draft", "published", name="post_status")
+        status.create(op.get_bind(), checkfirst=True)
+    case _:
+        raise NotImplementedError
+op.add_column("posts", sa.Column("status", status))
+match compute():
+    case 1:
+        op.drop_table("one")
+    case _:
+        pass
+match "x":
+    case str(s):
+        op.drop_table("class_pattern")"#);
+        assert_eq!(
+            without_spans(ops.clone())[..2],
+            [
+                Op::Guarded {
+                    op: Box::new(Op::CreateEnum {
+                        name: t("post_status"),
+                        values: vec!["draft".into(), "published".into()],
+                    }),
+                },
+                Op::AddColumn {
+                    table: t("posts"),
+                    column: col("status", ty("post_status")),
+                },
+            ]
+        );
+        assert_eq!(
+            unmodeled(&ops[2..]),
+            vec![
+                (
+                    "op.drop_table inside a match statement (`match compute()`)".to_owned(),
+                    vec![t("one")]
+                ),
+                (
+                    "op.drop_table inside a match statement (`match \"x\"`)".to_owned(),
+                    vec![t("class_pattern")]
+                ),
+            ]
+        );
+    }
+
+    #[test]
     fn loops_over_literal_lists_are_unrolled() {
         let ops = lower(&format!(
             r#"{HEADER}TABLES = ("a", "b")
@@ -4516,6 +4829,40 @@ def _add(table, column):
                     table: t("notes"),
                     column: col("note", ty("text")),
                 },
+            ]
+        );
+    }
+
+    #[test]
+    fn helpers_forward_their_star_arguments() {
+        let ops = lower(&format!(
+            r#"{HEADER}_created = 0
+
+def _create(name, *columns):
+    global _created
+    _created += 1
+    op.create_table(name, *columns)
+
+def _drop_all(*names):
+    for name in names:
+        op.drop_table(name)
+
+def upgrade():
+    _create("counters", sa.Column("key", sa.String(64), primary_key=True), sa.Column("value", sa.BigInteger(), nullable=False))
+    _drop_all("a", "b")
+"#
+        ));
+        let Op::CreateTable { table, columns, .. } = &ops[0] else {
+            panic!("expected CreateTable: {ops:?}");
+        };
+        assert_eq!(table, &t("counters"));
+        let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["key", "value"]);
+        assert_eq!(
+            ops[1..],
+            [
+                Op::DropTable { table: t("a") },
+                Op::DropTable { table: t("b") }
             ]
         );
     }

@@ -15,7 +15,7 @@ mod ini;
 mod revision;
 
 pub use discover::{Project, discover, revision_files};
-pub use revision::{Loaded, load};
+pub use revision::{LoadOptions, Loaded, load, load_files, load_files_with, load_with};
 
 /// One revision file, as its module-level variables define it.
 #[derive(Clone, Debug)]

@@ -40,22 +40,53 @@ pub struct Loaded {
     pub findings: Vec<Finding>,
 }
 
+/// What reading revision files includes.
+#[derive(Clone, Copy, Debug)]
+pub struct LoadOptions {
+    /// Lower each `upgrade()` into operations. Commands that only need the revision graph
+    /// (`heads`, `graph`, a check without expectations or database) skip it: it costs about as
+    /// much as parsing.
+    pub lower_upgrade: bool,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            lower_upgrade: true,
+        }
+    }
+}
+
 /// Reads every revision file of `project` into `sources` and returns the revisions. An error
 /// only when a version directory cannot be listed; a bad file is a finding.
 pub fn load(project: &Project, sources: &mut Sources) -> Result<Loaded, Error> {
+    load_with(project, sources, LoadOptions::default())
+}
+
+/// [`load`], with a choice of what to read.
+pub fn load_with(
+    project: &Project,
+    sources: &mut Sources,
+    options: LoadOptions,
+) -> Result<Loaded, Error> {
     let files = revision_files(project)?;
-    Ok(load_files(files, sources))
+    Ok(load_files_with(files, sources, options))
 }
 
 /// Reads the given revision files, in the given order, into `sources`.
 pub fn load_files(files: Vec<PathBuf>, sources: &mut Sources) -> Loaded {
+    load_files_with(files, sources, LoadOptions::default())
+}
+
+/// [`load_files`], with a choice of what to read.
+pub fn load_files_with(files: Vec<PathBuf>, sources: &mut Sources, options: LoadOptions) -> Loaded {
     let first_id = sources.len();
     let read: Vec<ReadFile> = files
         .par_iter()
         .enumerate()
         .map(|(index, path)| {
             let file = FileId(u32::try_from(first_id + index).expect("fewer than 2^32 files"));
-            read_revision_file(path, file)
+            read_revision_file(path, file, options)
         })
         .collect();
 
@@ -85,10 +116,10 @@ struct ReadFile {
     findings: Vec<Finding>,
 }
 
-fn read_revision_file(path: &Path, file: FileId) -> ReadFile {
+fn read_revision_file(path: &Path, file: FileId, options: LoadOptions) -> ReadFile {
     let display = || display_path(path);
     match fs::read(path) {
-        Ok(bytes) => read_revision(&bytes, file, &display),
+        Ok(bytes) => read_revision(&bytes, file, &display, options),
         Err(error) => ReadFile {
             file,
             text: Arc::from(""),
@@ -100,7 +131,12 @@ fn read_revision_file(path: &Path, file: FileId) -> ReadFile {
 
 /// Reads one revision file's bytes. `display` names the file in messages; it is called only
 /// when a finding is made.
-fn read_revision(bytes: &[u8], file: FileId, display: &dyn Fn() -> String) -> ReadFile {
+fn read_revision(
+    bytes: &[u8],
+    file: FileId,
+    display: &dyn Fn() -> String,
+    options: LoadOptions,
+) -> ReadFile {
     let (text, problem) = decode(bytes, file, display);
     let text: Arc<str> = Arc::from(text.as_ref());
     if let Some(finding) = problem {
@@ -112,7 +148,7 @@ fn read_revision(bytes: &[u8], file: FileId, display: &dyn Fn() -> String) -> Re
         };
     }
     let mut findings = Vec::new();
-    let revision = parse_revision(&text, file, display, &mut findings);
+    let revision = parse_revision(&text, file, display, options, &mut findings);
     ReadFile {
         file,
         text,
@@ -379,6 +415,7 @@ fn parse_revision(
     text: &str,
     file: FileId,
     display: &dyn Fn() -> String,
+    options: LoadOptions,
     findings: &mut Vec<Finding>,
 ) -> Option<Revision> {
     let module = match ruff_python_parser::parse_module(text) {
@@ -396,6 +433,9 @@ fn parse_revision(
     };
     let header = read_header(&module);
     let revision = header_to_revision(&header, text, file, display, findings)?;
+    if !options.lower_upgrade {
+        return Some(revision);
+    }
     let upgrade = lower::lower_upgrade(&module, text, file);
     Some(Revision {
         upgrade,
@@ -1210,7 +1250,12 @@ mod tests {
     // Finer points, on bytes rather than fixture files.
 
     fn read(bytes: &[u8]) -> ReadFile {
-        read_revision(bytes, FileId(0), &|| "versions/x.py".to_owned())
+        read_revision(
+            bytes,
+            FileId(0),
+            &|| "versions/x.py".to_owned(),
+            LoadOptions::default(),
+        )
     }
 
     fn read_ok(source: &str) -> Revision {

@@ -140,7 +140,14 @@ pub struct InitArgs {
     /// Describe this live database instead.
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
+    /// Write the file here, with the JSON Schema `driftlint.schema.json` beside it for editors
+    /// (default: standard output).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// An Alembic script directory (holding env.py and versions/) or a versions directory.
     #[arg(long, value_name = "DIR")]
     pub migrations: Option<PathBuf>,
+    /// Statement and lock timeout for reading the database, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+    pub timeout: f64,
 }

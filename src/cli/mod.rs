@@ -7,6 +7,7 @@
 //! message; nothing here panics on bad input.
 
 mod args;
+mod live;
 
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -17,18 +18,18 @@ use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
 
 pub use args::Cli;
 use args::{
-    CheckArgs, CheckFormat, ColorChoice, Command, ExplainArgs, GraphArgs, GraphFormat, InputArgs,
-    SchemaArgs, SchemaFormat,
+    CheckArgs, CheckFormat, ColorChoice, Command, ExplainArgs, GraphArgs, GraphFormat, InitArgs,
+    InputArgs, SchemaArgs, SchemaFormat,
 };
 
 use crate::alembic::Revision;
-use crate::alembic::{Project, discover};
+use crate::alembic::{LoadOptions, Project, discover};
 use crate::expect::{self, Expectations};
 use crate::graph::{ResolveError, RevisionGraph};
 use crate::report;
+use crate::rules::live_state::LiveState;
 use crate::rules::{self, AllowedHeads, Context, Finding, RULES, Rule, Severity};
-use crate::schema::model::Schema;
-use crate::schema::replay;
+use crate::schema::replay::{self, Replay};
 use crate::source::Sources;
 
 /// What a command reports back: an exit code, or a failure to do the job (exit 2).
@@ -41,6 +42,11 @@ pub enum Failure {
     /// Standard output was closed (`driftlint graph | head`): not an error.
     BrokenPipe,
     Io(io::Error),
+    /// The database could not be reached or read: one line naming the host, port, database
+    /// and user (never the password), and the help when there is one.
+    Live(crate::live::Error),
+    /// A plain one-line error.
+    Line(String),
 }
 
 impl<E: Diagnostic + Send + Sync + 'static> From<E> for Failure {
@@ -94,7 +100,7 @@ pub fn run() -> ExitCode {
         Command::Heads(args) => heads(&args),
         Command::Graph(args) => graph(&args),
         Command::Schema(args) => schema(&args),
-        Command::Init(_) => Err(Failure::Diagnostic(Box::new(NotYet("this command")))),
+        Command::Init(args) => init(&args),
         Command::Explain(args) => explain(&args),
     };
     match outcome {
@@ -102,6 +108,14 @@ pub fn run() -> ExitCode {
         Err(Failure::BrokenPipe) => ExitCode::SUCCESS,
         Err(Failure::Io(e)) => {
             eprintln!("driftlint: {e}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Live(e)) => {
+            eprint!("{}", live::error_lines(&e));
+            ExitCode::from(2)
+        }
+        Err(Failure::Line(text)) => {
+            eprintln!("driftlint: {text}");
             ExitCode::from(2)
         }
         Err(Failure::Diagnostic(d)) => {
@@ -120,10 +134,6 @@ pub fn run() -> ExitCode {
         }
     }
 }
-
-#[derive(Debug, thiserror::Error, Diagnostic)]
-#[error("{0} is not available in this build")]
-struct NotYet(&'static str);
 
 /// Writes to standard output, treating a closed pipe as the reader's choice, not an error.
 fn emit(text: &str) -> Result<(), Failure> {
@@ -149,10 +159,14 @@ struct Workspace {
     expectations: Option<Expectations>,
 }
 
-fn load_workspace(cwd: &Path, migrations: Option<&Path>) -> Result<Workspace, Failure> {
+fn load_workspace(
+    cwd: &Path,
+    migrations: Option<&Path>,
+    options: LoadOptions,
+) -> Result<Workspace, Failure> {
     let project = discover(cwd, migrations)?;
     let mut sources = Sources::new();
-    let loaded = crate::alembic::load(&project, &mut sources)?;
+    let loaded = crate::alembic::load_with(&project, &mut sources, options)?;
     let graph = RevisionGraph::build(&loaded.revisions);
     Ok(Workspace {
         sources,
@@ -165,20 +179,29 @@ fn load_workspace(cwd: &Path, migrations: Option<&Path>) -> Result<Workspace, Fa
 }
 
 /// Loads the revision files and the expectations: the file or directory given, else
-/// `expectations/` or `expectations.yaml` in the working directory, else none.
-fn load_workspace_with_expectations(cwd: &Path, input: &InputArgs) -> Result<Workspace, Failure> {
-    let mut ws = load_workspace(cwd, input.migrations.as_deref())?;
+/// `expectations/` or `expectations.yaml` in the working directory, else none. `upgrade()`
+/// bodies are lowered when there are expectations to check them against or `need_replay` says
+/// something else will use the replay.
+fn load_workspace_with_expectations(
+    cwd: &Path,
+    input: &InputArgs,
+    need_replay: bool,
+) -> Result<Workspace, Failure> {
     let path = match &input.expectations {
         Some(p) => Some(cwd.join(p)),
         None => expect::find_default(cwd),
     };
+    let options = LoadOptions {
+        lower_upgrade: need_replay || path.is_some(),
+    };
+    let mut ws = load_workspace(cwd, input.migrations.as_deref(), options)?;
     if let Some(path) = path {
         ws.expectations = Some(expect::load(&path, &mut ws.sources)?);
     }
     Ok(ws)
 }
 
-fn context<'a>(ws: &'a Workspace, head_schema: Option<&'a Schema>) -> Context<'a> {
+fn context<'a>(ws: &'a Workspace, replay: Option<&'a Replay>) -> Context<'a> {
     let expectations = ws.expectations.as_ref();
     Context {
         sources: &ws.sources,
@@ -189,7 +212,9 @@ fn context<'a>(ws: &'a Workspace, head_schema: Option<&'a Schema>) -> Context<'a
         flavor: ws.project.flavor,
         input_findings: &ws.input_findings,
         expectations,
-        head_schema,
+        head_schema: replay.map(|r| &r.schema),
+        replay_problems: replay.map_or(&[], |r| &r.problems),
+        live: None,
     }
 }
 
@@ -208,9 +233,23 @@ fn exit_code(findings: &[Finding], deny_warnings: bool) -> ExitCode {
 
 fn check(args: &CheckArgs, term: Terminal) -> Outcome {
     let cwd = cwd()?;
-    let ws = load_workspace_with_expectations(&cwd, &args.input)?;
+    let database_url = live::database_url(&cwd, args.database_url.as_deref(), args.live)?;
+    let timeout = live::timeout(args.timeout)?;
+    let ws = load_workspace_with_expectations(&cwd, &args.input, database_url.is_some())?;
     let replay = replay::replay_heads(&ws.revisions, &ws.graph);
-    let ctx = context(&ws, Some(&replay.schema));
+    // Everything the live rules look at is read here, before any rule runs.
+    let live_state = match &database_url {
+        Some(url) => Some(LiveState::new(
+            live::read(url, timeout)?,
+            &ws.revisions,
+            &ws.graph,
+            &replay.schema,
+            ws.expectations.as_ref(),
+        )),
+        None => None,
+    };
+    let mut ctx = context(&ws, Some(&replay));
+    ctx.live = live_state.as_ref();
     let mut findings = rules::run_all(&ctx);
     if let Some(e) = &ws.expectations {
         rules::apply_lint_config(e, &mut findings);
@@ -287,7 +326,7 @@ struct FixScriptNotWritten {
 
 fn heads(args: &InputArgs) -> Outcome {
     let cwd = cwd()?;
-    let ws = load_workspace_with_expectations(&cwd, args)?;
+    let ws = load_workspace_with_expectations(&cwd, args, false)?;
     emit(&report::graph::heads(&ws.revisions, &ws.graph))?;
     let ctx = context(&ws, None);
     let mut findings = Vec::new();
@@ -301,7 +340,10 @@ fn heads(args: &InputArgs) -> Outcome {
 
 fn graph(args: &GraphArgs) -> Outcome {
     let cwd = cwd()?;
-    let ws = load_workspace(&cwd, args.migrations.as_deref())?;
+    let headers_only = LoadOptions {
+        lower_upgrade: false,
+    };
+    let ws = load_workspace(&cwd, args.migrations.as_deref(), headers_only)?;
     let text = match args.format {
         GraphFormat::Text => report::graph::text(&ws.sources, &ws.revisions, &ws.graph),
         GraphFormat::Dot => report::graph::dot(&ws.revisions, &ws.graph),
@@ -323,7 +365,7 @@ struct UnknownRevision {
 
 fn schema(args: &SchemaArgs) -> Outcome {
     let cwd = cwd()?;
-    let ws = load_workspace(&cwd, args.migrations.as_deref())?;
+    let ws = load_workspace(&cwd, args.migrations.as_deref(), LoadOptions::default())?;
     let targets = match &args.revision {
         None => ws.graph.heads.clone(),
         Some(name) => ws.graph.resolve(&ws.revisions, name).map_err(|e| {
@@ -348,6 +390,58 @@ fn schema(args: &SchemaArgs) -> Outcome {
         SchemaFormat::Sql => crate::schema::render::to_sql(&replayed.schema),
     };
     emit(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("cannot write {path}: {source}")]
+#[diagnostic(
+    code(driftlint::write),
+    help("check that the directory exists and is writable")
+)]
+struct WriteError {
+    path: String,
+    source: io::Error,
+}
+
+fn init(args: &InitArgs) -> Outcome {
+    let cwd = cwd()?;
+    let schema = match &args.database_url {
+        Some(text) => {
+            let url = live::database_url(&cwd, Some(text), false)?
+                .ok_or_else(|| Failure::Line("no database URL".to_owned()))?;
+            live::read(&url, live::timeout(args.timeout)?)?.schema
+        }
+        None => {
+            let ws = load_workspace(&cwd, args.migrations.as_deref(), LoadOptions::default())?;
+            replay::replay_heads(&ws.revisions, &ws.graph).schema
+        }
+    };
+    let text = expect::render_starting_file(&schema, AllowedHeads::default());
+    match &args.output {
+        None => emit(&text)?,
+        Some(path) => {
+            let write = |p: &Path, contents: &str| {
+                std::fs::write(p, contents).map_err(|source| WriteError {
+                    path: p.display().to_string(),
+                    source,
+                })
+            };
+            write(path, &text)?;
+            let schema_path = path
+                .parent()
+                .unwrap_or(Path::new("."))
+                .join(expect::JSON_SCHEMA_REFERENCE);
+            if !schema_path.exists() {
+                write(&schema_path, expect::JSON_SCHEMA)?;
+            }
+            eprintln!(
+                "driftlint: wrote {} ({} tables); review it, keep what must hold, and commit it",
+                path.display(),
+                schema.tables.len()
+            );
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -17,6 +17,13 @@
 //! Round trips: one to open the transaction, one for all catalog queries (pipelined), one for
 //! all data queries (pipelined, `relations_per_query` relations per `UNION ALL` statement), one
 //! to roll back: four, whatever the number of tables. Invariant: no query is issued per table.
+//!
+//! The data queries cost the server a relation open and a plan per table, so they are shared
+//! between two connections when a second one can be had: it joins the first one's snapshot
+//! (`pg_export_snapshot()` / `SET TRANSACTION SNAPSHOT`) while the catalogs are read, and then
+//! both take half of the statements. Sequences are not transactional, so their state is the
+//! current one, read after the snapshot was taken: a concurrent insert can make a sequence look
+//! further ahead of the maxima, never behind them.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -51,6 +58,10 @@ pub struct SnapshotOptions {
     /// because PostgreSQL's planning of a `UNION ALL` grows faster than its number of branches
     /// (1,000 sequences in one statement plan several times slower than 20 statements of 50).
     pub relations_per_query: usize,
+    /// Read the sequences and maxima over two connections sharing one snapshot
+    /// (`pg_export_snapshot()`), so that the server works on them with two processes. When the
+    /// second connection cannot be had, one is used, silently.
+    pub second_connection: bool,
 }
 
 impl SnapshotOptions {
@@ -60,6 +71,7 @@ impl SnapshotOptions {
             version_table: "alembic_version".to_owned(),
             version_table_schema: None,
             relations_per_query: 50,
+            second_connection: true,
         }
     }
 }
@@ -82,8 +94,12 @@ pub struct LiveSnapshot {
     /// Sequences and columns that could not be read for lack of privileges, as qualified names
     /// (`public.users_id_seq`, `public.users.id`).
     pub unreadable: Vec<String>,
-    /// Round trips to the server after connecting (the handshake not counted).
+    /// Round trips to the server after connecting (the handshake not counted): the flights of
+    /// requests driftlint waited for, one after the other. With a second connection a flight
+    /// goes to both at once and counts once.
     pub round_trips: usize,
+    /// Connections the read used: 2 when the second connection helped, else 1.
+    pub connections: usize,
     /// `server_version`, as `15.18 (Debian 15.18-0+deb12u1)`.
     pub server_version: String,
 }
@@ -108,6 +124,9 @@ pub async fn snapshot_with(
 /// session is public so that callers (and tests) can look at the transaction while it is open.
 pub struct ReadOnlySession {
     client: Client,
+    /// The second connection, importing the first one's snapshot; see
+    /// [`SnapshotOptions::second_connection`].
+    helper: Option<Helper>,
     options: SnapshotOptions,
     round_trips: usize,
     /// The role's own `search_path` (`current_schemas(false)`), before the transaction pins
@@ -115,6 +134,42 @@ pub struct ReadOnlySession {
     search_path: Vec<String>,
     backend_pid: i32,
     server_version: String,
+}
+
+struct Helper {
+    client: Client,
+    /// The first connection's `pg_export_snapshot()`.
+    snapshot_id: String,
+    /// Set once its transaction is open.
+    backend_pid: Option<i32>,
+}
+
+/// The `SET LOCAL`s both connections run right after `BEGIN`. Only integers are formatted in.
+fn transaction_settings(options: &SnapshotOptions) -> String {
+    let lock_ms = options.timeout.as_millis().clamp(1, i32::MAX as u128 / 4);
+    // A statement gets one second more than a lock wait, so that waiting for a lock (a
+    // migration holding one) is reported as that rather than as a slow statement.
+    let statement_ms = lock_ms + 1000;
+    // If driftlint dies in the middle, the server ends the session soon after.
+    let idle_ms = (statement_ms * 2).max(10_000);
+    format!(
+        "SET LOCAL statement_timeout = {statement_ms};\n\
+         SET LOCAL lock_timeout = {lock_ms};\n\
+         SET LOCAL idle_in_transaction_session_timeout = {idle_ms};\n\
+         SELECT set_config(name, 'off', true) FROM pg_settings WHERE name = 'jit';\n"
+    )
+}
+
+const BEGIN: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n";
+
+/// The rows of a simple-protocol reply.
+fn simple_rows(
+    messages: &[SimpleQueryMessage],
+) -> impl Iterator<Item = &tokio_postgres::SimpleQueryRow> {
+    messages.iter().filter_map(|message| match message {
+        SimpleQueryMessage::Row(row) => Some(row),
+        _ => None,
+    })
 }
 
 /// `"name"`, always quoted: these statements name tables as they are, whatever their spelling.
@@ -131,39 +186,55 @@ const USER_SCHEMAS: &str =
     "n.nspname <> 'information_schema' AND n.nspname !~ '^pg_(catalog$|toast|temp_)'";
 
 impl ReadOnlySession {
-    /// Connects and opens the transaction (one round trip after the handshake).
+    /// Connects and opens the transaction (one round trip after the handshake; the second
+    /// connection's handshake runs alongside).
     pub async fn open(url: &DatabaseUrl, options: &SnapshotOptions) -> Result<Self, Error> {
+        // The first connection comes first, so that a role allowed a single connection gets it
+        // for the part that matters; the second one connects while the first opens its
+        // transaction.
         let client = connect(url, options.timeout).await?;
-        let lock_ms = options.timeout.as_millis().clamp(1, i32::MAX as u128 / 4);
-        // A statement gets one second more than a lock wait, so that waiting for a lock (a
-        // migration holding one) is reported as that rather than as a slow statement.
-        let statement_ms = lock_ms + 1000;
-        // If driftlint dies in the middle, the server ends the session soon after.
-        let idle_ms = (statement_ms * 2).max(10_000);
-        // Only integers are formatted into this text.
-        let sql = format!(
-            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n\
-             SET LOCAL statement_timeout = {statement_ms};\n\
-             SET LOCAL lock_timeout = {lock_ms};\n\
-             SET LOCAL idle_in_transaction_session_timeout = {idle_ms};\n\
-             SELECT set_config(name, 'off', true) FROM pg_settings WHERE name = 'jit';\n\
-             SELECT pg_backend_pid()::text, current_setting('server_version'), \
-             current_setting('server_version_num'), \
-             array_to_json(current_schemas(false))::text;\n\
-             SET LOCAL search_path = public"
-        );
-        let messages = client
-            .simple_query(&sql)
-            .await
-            .map_err(|error| query_error("opening the read-only transaction", &error))?;
-        let row = messages
-            .iter()
-            .filter_map(|message| match message {
-                SimpleQueryMessage::Row(row) => Some(row),
-                _ => None,
-            })
-            // The session facts, not set_config()'s echo.
-            .find(|row| row.len() == 4)
+        let second = async {
+            if options.second_connection {
+                connect(url, options.timeout).await.ok()
+            } else {
+                None
+            }
+        };
+        let begin = |export: bool| {
+            let export = if export {
+                "pg_export_snapshot()"
+            } else {
+                "NULL"
+            };
+            format!(
+                "{BEGIN}{}\
+                 SELECT pg_backend_pid()::text, current_setting('server_version'), \
+                 current_setting('server_version_num'), \
+                 array_to_json(current_schemas(false))::text, {export};\n\
+                 SET LOCAL search_path = public",
+                transaction_settings(options)
+            )
+        };
+        let export_sql = begin(options.second_connection);
+        let (opened, mut helper_client) = tokio::join!(client.simple_query(&export_sql), second);
+        let mut round_trips = 1;
+        let messages = match opened {
+            Ok(messages) => messages,
+            Err(_) if options.second_connection => {
+                // A server that cannot export snapshots: open again without, on one connection.
+                helper_client = None;
+                round_trips += 1;
+                let _ = client.batch_execute("ROLLBACK").await;
+                client
+                    .simple_query(&begin(false))
+                    .await
+                    .map_err(|error| query_error("opening the read-only transaction", &error))?
+            }
+            Err(error) => return Err(query_error("opening the read-only transaction", &error)),
+        };
+        // The session facts, not set_config()'s echo.
+        let row = simple_rows(&messages)
+            .find(|row| row.len() == 5)
             .ok_or_else(|| unexpected("opening the read-only transaction"))?;
         let backend_pid = row
             .get(0)
@@ -183,19 +254,44 @@ impl ReadOnlySession {
                 help: Some("driftlint reads PostgreSQL 10 and newer".to_owned()),
             });
         }
+        // The id goes into the helper's SQL, so it must look like one (`00000003-0000001B-1`).
+        let snapshot_id = row
+            .get(4)
+            .filter(|id| !id.is_empty() && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-'));
+        let helper = match (helper_client, snapshot_id) {
+            (Some(client), Some(id)) => Some(Helper {
+                client,
+                snapshot_id: id.to_owned(),
+                backend_pid: None,
+            }),
+            _ => None,
+        };
         Ok(ReadOnlySession {
             client,
+            helper,
             options: options.clone(),
-            round_trips: 1,
+            round_trips,
             search_path,
             backend_pid,
             server_version,
         })
     }
 
-    /// The server process serving this session (`pg_backend_pid()`).
-    pub fn backend_pid(&self) -> i32 {
-        self.backend_pid
+    /// The server processes serving this session (`pg_backend_pid()`): the first connection's,
+    /// and the second's once it has joined the snapshot.
+    pub fn backend_pids(&self) -> Vec<i32> {
+        let mut pids = vec![self.backend_pid];
+        pids.extend(self.helper.as_ref().and_then(|helper| helper.backend_pid));
+        pids
+    }
+
+    /// Connections in use: 2 once the second connection has joined the snapshot, else 1.
+    pub fn connections(&self) -> usize {
+        1 + usize::from(
+            self.helper
+                .as_ref()
+                .is_some_and(|helper| helper.backend_pid.is_some()),
+        )
     }
 
     /// Round trips so far, the handshake not counted.
@@ -228,16 +324,39 @@ impl ReadOnlySession {
     /// Ends the transaction (rolling back: nothing was written) and returns the round trips.
     pub async fn close(mut self) -> Result<usize, Error> {
         self.round_trips += 1;
-        self.client
-            .batch_execute("ROLLBACK")
-            .await
-            .map_err(|error| query_error("closing the read-only transaction", &error))?;
+        let helper = async {
+            if let Some(helper) = &self.helper {
+                // Its failure changes nothing: closing the connection rolls back as well.
+                let _ = helper.client.batch_execute("ROLLBACK").await;
+            }
+        };
+        let (result, ()) = tokio::join!(self.client.batch_execute("ROLLBACK"), helper);
+        result.map_err(|error| query_error("closing the read-only transaction", &error))?;
         Ok(self.round_trips)
+    }
+
+    /// Opens the second connection's transaction in the first one's snapshot; returns its
+    /// backend pid.
+    async fn open_helper(&self, helper: &Helper) -> Result<i32, tokio_postgres::Error> {
+        let sql = format!(
+            "{BEGIN}SET TRANSACTION SNAPSHOT '{}';\n{}SET LOCAL search_path = public;\n\
+             SELECT pg_backend_pid()::text, 'helper'",
+            helper.snapshot_id,
+            transaction_settings(&self.options)
+        );
+        helper.client.simple_query(&sql).await.map(|messages| {
+            simple_rows(&messages)
+                .find(|row| row.len() == 2)
+                .and_then(|row| row.get(0))
+                .and_then(|pid| pid.parse().ok())
+                .unwrap_or(0)
+        })
     }
 
     /// Reads the catalogs (one round trip) and then the sequences, the column maxima and the
     /// version table (one more round trip when there is any of them).
     pub async fn read(&mut self) -> Result<LiveSnapshot, Error> {
+        self.round_trips += 1;
         let catalog = self.read_catalog().await?;
         let mut builder = SchemaBuilder::default();
         builder.tables(&catalog.columns)?;
@@ -287,6 +406,7 @@ impl ReadOnlySession {
             column_max: data.column_max,
             unreadable: builder.unreadable,
             round_trips: self.round_trips,
+            connections: self.connections(),
             server_version: self.server_version.clone(),
         })
     }
@@ -415,23 +535,81 @@ impl ReadOnlySession {
             (enums_sql.as_str(), no_params),
             (version_table_sql.as_str(), version_params),
         ];
-        // All requests are written before any response is read: one round trip.
-        self.round_trips += 1;
-        let client = &self.client;
-        let results = self
+        // All requests are written before any response is read: one round trip. With a second
+        // connection, it gets its BEGIN (joining the snapshot) and, right behind it, the
+        // constraints, indexes and default-sequence queries; the first takes the rest.
+        const ON_SECOND: [usize; 3] = [1, 2, 4];
+        let first = &self.client;
+        let helper = self.helper.as_ref();
+        let on_first = statements
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| helper.is_none() || !ON_SECOND.contains(index));
+        let second_part = async {
+            let helper = helper?;
+            let queries = join_all(ON_SECOND.iter().map(|index| {
+                helper
+                    .client
+                    .query_typed(statements[*index].0, statements[*index].1)
+            }));
+            Some(futures_util::future::join(self.open_helper(helper), queries).await)
+        };
+        let (first_results, second_results) = self
             .within_deadline(
                 CATALOG,
                 statements.len(),
-                join_all(
-                    statements
-                        .iter()
-                        .map(|(sql, params)| client.query_typed(sql, params)),
+                futures_util::future::join(
+                    join_all(on_first.map(|(index, (sql, params))| async move {
+                        (index, first.query_typed(sql, params).await)
+                    })),
+                    second_part,
                 ),
             )
             .await?;
+        let mut results: Vec<Option<Result<Vec<Row>, tokio_postgres::Error>>> =
+            (0..statements.len()).map(|_| None).collect();
+        for (index, result) in first_results {
+            results[index] = Some(result);
+        }
+        let joined = match second_results {
+            Some((Ok(pid), second)) if pid > 0 && second.iter().all(Result::is_ok) => {
+                for (index, result) in ON_SECOND.iter().zip(second) {
+                    results[*index] = Some(result);
+                }
+                Some(pid)
+            }
+            _ => None,
+        };
+        match (joined, self.helper.as_mut()) {
+            (Some(pid), Some(helper)) => helper.backend_pid = Some(pid),
+            (None, Some(_)) => {
+                // It could not join the snapshot (a pooler, an old server) or failed on its
+                // part: go on with one connection, which reads that part now.
+                self.helper = None;
+                self.round_trips += 1;
+                let first = &self.client;
+                let retried = self
+                    .within_deadline(
+                        CATALOG,
+                        ON_SECOND.len(),
+                        join_all(ON_SECOND.iter().map(|index| {
+                            first.query_typed(statements[*index].0, statements[*index].1)
+                        })),
+                    )
+                    .await?;
+                for (index, result) in ON_SECOND.iter().zip(retried) {
+                    results[*index] = Some(result);
+                }
+            }
+            _ => {}
+        }
         let mut results = results
             .into_iter()
-            .map(|result| result.map_err(|error| query_error(CATALOG, &error)))
+            .map(|result| {
+                result
+                    .ok_or_else(|| unexpected(CATALOG))?
+                    .map_err(|error| query_error(CATALOG, &error))
+            })
             .collect::<Result<Vec<_>, _>>()?
             .into_iter();
         let mut next = || results.next().ok_or_else(|| unexpected(CATALOG));
@@ -510,18 +688,7 @@ impl ReadOnlySession {
             return Ok(data);
         }
         self.round_trips += 1;
-        let client = &self.client;
-        let results = self
-            .within_deadline(
-                DATA,
-                statements.len(),
-                join_all(
-                    statements
-                        .iter()
-                        .map(|(_, sql)| client.query_typed(sql, &[])),
-                ),
-            )
-            .await?;
+        let results = self.run_data_statements(&statements).await?;
         for ((kind, _), result) in statements.iter().zip(results) {
             let step = kind.step();
             let rows = result.map_err(|error| query_error(step, &error))?;
@@ -562,6 +729,53 @@ impl ReadOnlySession {
             }
         }
         Ok(data)
+    }
+
+    /// Sends every data statement at once, alternating between the connections when there are
+    /// two, and returns the results in the statements' order.
+    async fn run_data_statements(
+        &self,
+        statements: &[(DataKind, String)],
+    ) -> Result<Vec<Result<Vec<Row>, tokio_postgres::Error>>, Error> {
+        let first = &self.client;
+        let Some(helper) = &self.helper else {
+            return self
+                .within_deadline(
+                    DATA,
+                    statements.len(),
+                    join_all(
+                        statements
+                            .iter()
+                            .map(|(_, sql)| first.query_typed(sql, &[])),
+                    ),
+                )
+                .await;
+        };
+        let second = &helper.client;
+        let on_first = statements.iter().step_by(2);
+        let on_second = statements.iter().skip(1).step_by(2);
+        let (first_results, second_results) = self
+            .within_deadline(
+                DATA,
+                statements.len().div_ceil(2),
+                futures_util::future::join(
+                    join_all(on_first.map(|(_, sql)| first.query_typed(sql, &[]))),
+                    join_all(on_second.map(|(_, sql)| second.query_typed(sql, &[]))),
+                ),
+            )
+            .await?;
+        let mut first_results = first_results.into_iter();
+        let mut second_results = second_results.into_iter();
+        (0..statements.len())
+            .map(|index| {
+                let next = if index % 2 == 0 {
+                    first_results.next()
+                } else {
+                    second_results.next()
+                };
+                next.ok_or_else(|| unexpected(DATA))
+            })
+            .collect()
     }
 
     /// A client-side deadline for a pipelined flight of `statements`, each bounded by the

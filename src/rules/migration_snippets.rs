@@ -167,7 +167,7 @@ fn op_execute(statement: &str) -> String {
 
 /// Whether PostgreSQL converts `from` to `to` in `ALTER COLUMN ... TYPE` without a `USING`
 /// clause (an assignment cast exists): within the integer, numeric, text and date/time families.
-fn converts_without_using(from: &PgType, to: &PgType) -> bool {
+pub(super) fn converts_without_using(from: &PgType, to: &PgType) -> bool {
     if (from.array_dims > 0) != (to.array_dims > 0) {
         return false;
     }

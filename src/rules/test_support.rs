@@ -108,6 +108,8 @@ pub fn findings_with(rule: Rule, specs: &[Spec<'_>], allowed: AllowedHeads) -> V
         input_findings: &[],
         expectations: None,
         head_schema: None,
+        replay_problems: &[],
+        live: None,
     };
     let mut out = Vec::new();
     (rule.info().check)(&ctx, &mut out);

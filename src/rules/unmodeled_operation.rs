@@ -16,6 +16,30 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             out.push(finding(what, tables, &revision.id, op_at.span.clone()));
         }
     }
+    // An operation that does not fit the schema built before it (dropping a column no revision
+    // created, say) is skipped by the replay: the schema after it may differ from the database's.
+    for problem in ctx.replay_problems {
+        out.push(
+            Finding::new(
+                Rule::UnmodeledOperation,
+                FindingSource::Migrations,
+                format!(
+                    "the replay could not apply this operation: {}",
+                    problem.message
+                ),
+            )
+            .at(
+                problem.span.clone(),
+                "does not fit the schema replayed so far",
+            )
+            .revision(problem.revision.clone())
+            .help(
+                "The schema computed after this revision may be incomplete. Usually an earlier \
+                 change was made outside the migrations (by hand, or in code the replay cannot \
+                 follow); if so, checks on this table may report drift that is not there.",
+            ),
+        );
+    }
 }
 
 fn display(table: &QualName) -> String {
@@ -27,37 +51,51 @@ fn display(table: &QualName) -> String {
 }
 
 fn finding(what: &str, tables: &[QualName], revision: &str, span: crate::source::Span) -> Finding {
+    const REWRITE: &str = "Where you can, call the operation with literal table and column names \
+                           outside loops, unknown conditions and try blocks";
     let names: Vec<String> = tables.iter().map(display).collect();
-    let (message, help) = if names.is_empty() {
-        (
+    let (message, help) = match tables {
+        [] => (
             format!("the replay cannot model {what}; the tables it may change cannot be told"),
-            "Checks on the tables this operation changes may be incomplete. Where you can, call \
-             the operation with literal table and column names outside loops, unknown conditions \
-             and try blocks; otherwise silence this finding for the revision under `lint.ignore` \
-             in the expectations file."
-                .to_owned(),
-        )
-    } else {
-        let list = names.join(", ");
-        let ignore: Vec<String> = tables
-            .iter()
-            .map(|t| format!("{{ rule: unmodeled-operation, table: {} }}", t.name))
-            .collect();
-        (
-            format!("the replay cannot model {what}; it may change {list}"),
             format!(
-                "Checks on {list} may be incomplete. Where you can, call the operation with \
-                 literal table and column names outside loops, unknown conditions and try \
-                 blocks; otherwise silence this finding with `{}` under `lint.ignore` in the \
-                 expectations file.",
-                ignore.join(", ")
+                "Checks on the tables this operation changes may be incomplete. {REWRITE}; \
+                 otherwise `{{ rule: unmodeled-operation }}` under `lint.ignore` in the \
+                 expectations file silences every finding of this rule."
             ),
-        )
+        ),
+        [table] => {
+            // An ignore entry names the table as the expectations do: bare in `public`.
+            let entry_table = match table.schema.as_deref() {
+                None | Some("public") => table.name.clone(),
+                Some(schema) => format!("{schema}.{}", table.name),
+            };
+            (
+                format!("the replay cannot model {what}; it may change {}", names[0]),
+                format!(
+                    "Checks on {} may be incomplete. {REWRITE}; otherwise silence this finding \
+                     with `{{ rule: unmodeled-operation, table: {entry_table} }}` under \
+                     `lint.ignore` in the expectations file.",
+                    names[0]
+                ),
+            )
+        }
+        _ => {
+            let list = names.join(", ");
+            (
+                format!("the replay cannot model {what}; it may change {list}"),
+                format!(
+                    "Checks on {list} may be incomplete. {REWRITE}; otherwise \
+                     `{{ rule: unmodeled-operation }}` under `lint.ignore` in the expectations \
+                     file silences every finding of this rule."
+                ),
+            )
+        }
     };
     let mut finding = Finding::new(Rule::UnmodeledOperation, FindingSource::Migrations, message)
         .at(span, "not modelled by the replay")
         .revision(revision)
         .help(help);
+    // With one table the finding is about it, so `lint.ignore` entries naming it match.
     if let [table] = tables {
         finding = finding.object(
             table.schema.as_deref().unwrap_or("public"),
@@ -115,6 +153,8 @@ mod tests {
             input_findings: &[],
             expectations: None,
             head_schema: None,
+            replay_problems: &[],
+            live: None,
         };
         let mut out = Vec::new();
         check(&ctx, &mut out);
@@ -178,7 +218,13 @@ mod tests {
         );
         let help = second.help.as_deref().expect("help");
         assert!(help.starts_with("Checks on app.users may be incomplete."));
-        assert!(help.contains("{ rule: unmodeled-operation, table: users }"));
+        assert!(help.contains("{ rule: unmodeled-operation, table: app.users }"));
+        assert!(
+            found[0]
+                .help
+                .as_deref()
+                .is_some_and(|h| h.contains("{ rule: unmodeled-operation }"))
+        );
     }
 
     #[test]

@@ -185,6 +185,8 @@ mod tests {
             input_findings: &input,
             expectations: None,
             head_schema: None,
+            replay_problems: &[],
+            live: None,
         };
         let mut out = Vec::new();
         check(&ctx, &mut out);

@@ -154,10 +154,76 @@ pub struct Schema {
 
 impl Schema {
     pub fn table(&self, schema: &str, name: &str) -> Option<&Table> {
-        self.tables.get(&(schema.to_owned(), name.to_owned()))
+        self.tables.get(&(schema, name) as &dyn NamePair)
     }
 
     pub fn table_mut(&mut self, schema: &str, name: &str) -> Option<&mut Table> {
-        self.tables.get_mut(&(schema.to_owned(), name.to_owned()))
+        self.tables.get_mut(&(schema, name) as &dyn NamePair)
+    }
+
+    pub fn sequence(&self, schema: &str, name: &str) -> Option<&Sequence> {
+        self.sequences.get(&(schema, name) as &dyn NamePair)
+    }
+}
+
+/// A `(schema, name)` key seen as two `&str`s, so that the maps keyed by `(String, String)` can
+/// be searched with borrowed names: a lookup then allocates nothing, which matters to a replay
+/// of thousands of revisions.
+pub trait NamePair {
+    fn schema_part(&self) -> &str;
+    fn name_part(&self) -> &str;
+}
+
+impl NamePair for (String, String) {
+    fn schema_part(&self) -> &str {
+        &self.0
+    }
+    fn name_part(&self) -> &str {
+        &self.1
+    }
+}
+
+impl NamePair for (&str, &str) {
+    fn schema_part(&self) -> &str {
+        self.0
+    }
+    fn name_part(&self) -> &str {
+        self.1
+    }
+}
+
+impl<'a> std::borrow::Borrow<dyn NamePair + 'a> for (String, String) {
+    fn borrow(&self) -> &(dyn NamePair + 'a) {
+        self
+    }
+}
+
+// `Borrow` requires the borrowed form to compare as the owned key does: `(String, String)`
+// orders by schema, then name, and so does this.
+impl PartialEq for dyn NamePair + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.schema_part() == other.schema_part() && self.name_part() == other.name_part()
+    }
+}
+
+impl Eq for dyn NamePair + '_ {}
+
+// Hashes as `(String, String)` does: each part in turn.
+impl std::hash::Hash for dyn NamePair + '_ {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.schema_part().hash(state);
+        self.name_part().hash(state);
+    }
+}
+
+impl PartialOrd for dyn NamePair + '_ {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for dyn NamePair + '_ {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.schema_part(), self.name_part()).cmp(&(other.schema_part(), other.name_part()))
     }
 }

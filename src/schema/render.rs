@@ -17,8 +17,8 @@ use super::replay::DEFAULT_SCHEMA;
 use crate::fix::{quote_ident, quote_literal, quote_qualified};
 
 /// DDL that builds `schema` in an empty database: schemas, enum types, sequences, tables with
-/// their columns, primary keys, unique and check constraints, sequence ownership, indexes, and
-/// last the foreign keys (so that tables can be created in any order).
+/// their columns, primary keys and check constraints, unique constraints, sequence ownership,
+/// indexes, and last the foreign keys (so that tables can be created in any order).
 pub fn to_sql(schema: &Schema) -> String {
     let mut out = String::new();
 
@@ -72,6 +72,20 @@ pub fn to_sql(schema: &Schema) -> String {
 
     for table in schema.tables.values() {
         out.push_str(&create_table(schema, table));
+    }
+
+    // Unique constraints follow their table: inside CREATE TABLE, PostgreSQL keeps only one of
+    // two constraints over the same columns (and none beside a primary key on them), while the
+    // migrations may well have added both.
+    for table in schema.tables.values() {
+        for unique in &table.uniques {
+            out.push_str(&format!(
+                "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE ({});\n",
+                quote_qualified(&table.schema, &table.name),
+                quote_ident(&unique.name),
+                ident_list(&unique.columns)
+            ));
+        }
     }
 
     for sequence in &plain_sequences {
@@ -145,13 +159,6 @@ pub(crate) fn create_table_spelled(
             "CONSTRAINT {} PRIMARY KEY ({})",
             quote_ident(&pk.name),
             ident_list(&pk.columns)
-        ));
-    }
-    for unique in &table.uniques {
-        lines.push(format!(
-            "CONSTRAINT {} UNIQUE ({})",
-            quote_ident(&unique.name),
-            ident_list(&unique.columns)
         ));
     }
     for check in &table.checks {
