@@ -261,7 +261,8 @@ fn check(args: &CheckArgs, term: Terminal) -> Outcome {
         CheckFormat::Github => report::github::render(&ws.sources, &findings),
     };
     // With `--fix-sql -` the script owns standard output and the report goes to standard error.
-    if write_fix_script(args, &cwd, &ws, &findings, None)? {
+    let shown_url = database_url.as_ref().map(ToString::to_string);
+    if write_fix_script(args, &cwd, &ws, &findings, shown_url)? {
         eprint!("{text}");
     } else {
         emit(&text)?;

@@ -216,6 +216,41 @@ pub fn replace_primary_key_fix(
     }
 }
 
+/// A table the migrations rename that still has its old name: `ALTER TABLE IF EXISTS … RENAME`,
+/// which does nothing once the rename is done.
+pub fn rename_table_fix(schema: &str, from: &str, to: &str) -> Fix {
+    Fix {
+        title: format!("rename table {schema}.{from} to {to}"),
+        sql: vec![format!(
+            "ALTER TABLE IF EXISTS {} RENAME TO {};",
+            quote_qualified(schema, from),
+            quote_ident(to)
+        )],
+        safety: Safety::Safe,
+    }
+}
+
+/// A column the migrations rename that still has its old name, renamed under a guard on the old
+/// name still being there.
+pub fn rename_column_fix(schema: &str, table: &str, from: &str, to: &str) -> Fix {
+    let mut sql = psql_guard(
+        &format!("driftlint_rename_{table}_{from}"),
+        &crate::fix::upgrade_sql::column_exists_sql(schema, table, from),
+    );
+    sql.push(format!(
+        "ALTER TABLE {} RENAME COLUMN {} TO {};",
+        quote_qualified(schema, table),
+        quote_ident(from),
+        quote_ident(to)
+    ));
+    sql.push("\\endif".to_owned());
+    Fix {
+        title: format!("rename column {schema}.{table}.{from} to {to}"),
+        sql,
+        safety: Safety::Safe,
+    }
+}
+
 /// Whether converting `from` to `to` keeps every value as it is: the same type with at least as
 /// much room, a wider integer, or character data to `text`.
 pub fn widens(from: &PgType, to: &PgType) -> bool {

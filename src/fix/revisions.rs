@@ -8,12 +8,16 @@
 //! the revision's first change still absent; the operation's effect still absent), so the script
 //! can be run twice without harm. The version table is changed by statements whose `WHERE`
 //! makes them no-ops the second time. Statements PostgreSQL refuses inside a transaction carry
-//! [`OUTSIDE_TRANSACTION_MARK`].
+//! [`OUTSIDE_TRANSACTION_MARK`]; drops of tables and columns (which the revisions mean, but which lose
+//! data) carry [`DESTRUCTIVE_MARK`].
 
 use std::collections::BTreeSet;
 
-use super::upgrade_sql::{Statement, render_revisions};
-use super::{Fix, OUTSIDE_TRANSACTION_MARK, Safety, psql_guard, quote_literal, quote_qualified};
+use super::upgrade_sql::{OpSql, render_revisions};
+use super::{
+    DESTRUCTIVE_MARK, Fix, OUTSIDE_TRANSACTION_MARK, Safety, psql_guard, quote_literal,
+    quote_qualified,
+};
 use crate::alembic::Revision;
 use crate::graph::RevisionGraph;
 use crate::schema::model::Schema;
@@ -109,15 +113,45 @@ fn revision_header(revision: &Revision, sources: &Sources) -> String {
     )
 }
 
-/// A rendered statement as fix lines: statements PostgreSQL refuses inside a transaction follow
-/// [`OUTSIDE_TRANSACTION_MARK`].
-fn push_statement(sql: &mut Vec<String>, statement: &Statement) {
-    if statement.outside_transaction {
-        sql.push(format!(
-            "{OUTSIDE_TRANSACTION_MARK}: PostgreSQL refuses it inside a transaction block"
-        ));
+/// An operation's statements as fix lines: statements PostgreSQL refuses inside a transaction
+/// follow [`OUTSIDE_TRANSACTION_MARK`], and a drop of a table or column (data lost, even though
+/// the revision means it) follows [`DESTRUCTIVE_MARK`]. Returns whether it was a drop.
+fn push_op(sql: &mut Vec<String>, revision: &Revision, op: &OpSql) -> bool {
+    let destructive = revision
+        .upgrade
+        .get(op.op_index)
+        .is_some_and(|op_at| drops_data(&op_at.op));
+    for statement in &op.statements {
+        if statement.outside_transaction {
+            sql.push(format!(
+                "{OUTSIDE_TRANSACTION_MARK}: PostgreSQL refuses it inside a transaction block"
+            ));
+        }
+        if destructive && !statement.is_comment() {
+            sql.push(format!(
+                "{DESTRUCTIVE_MARK}: revision {} drops this, and its data with it",
+                revision.id
+            ));
+        }
+        sql.push(statement.sql.clone());
     }
-    sql.push(statement.sql.clone());
+    destructive
+}
+
+fn drops_data(op: &Op) -> bool {
+    match op {
+        Op::DropTable { .. } | Op::DropColumn { .. } => true,
+        Op::Guarded { op } => drops_data(op),
+        _ => false,
+    }
+}
+
+fn safety(destructive: bool) -> Safety {
+    if destructive {
+        Safety::Destructive
+    } else {
+        Safety::Safe
+    }
 }
 
 fn ids(revisions: &[Revision], indices: &[usize]) -> Vec<String> {
@@ -126,13 +160,15 @@ fn ids(revisions: &[Revision], indices: &[usize]) -> Vec<String> {
 
 /// `database-behind-head`: the `upgrade()` of every pending revision rendered as SQL, in order,
 /// under a guard on the version table still being at `database`, then the version table moved
-/// to where `alembic upgrade` would leave it.
+/// to where `alembic upgrade` would leave it. Revisions in `already_present` (their changes are
+/// in the database though never recorded) are recorded without being rendered.
 pub fn pending_upgrade_fix(
     revisions: &[Revision],
     graph: &RevisionGraph,
     sources: &Sources,
     database: &[usize],
     pending: &[usize],
+    already_present: &[usize],
     version_table: &(String, String),
 ) -> Fix {
     let from = ids(revisions, database);
@@ -145,10 +181,23 @@ pub fn pending_upgrade_fix(
         &format!("driftlint_upgrade_from_{}", from.join("_")),
         &versions_are_sql(version_table, &from),
     );
-    for rendered in render_revisions(revisions, graph, sources, pending) {
-        sql.push(revision_header(&revisions[rendered.revision], sources));
-        for statement in rendered.statements() {
-            push_statement(&mut sql, statement);
+    let mut destructive = false;
+    let to_render: Vec<usize> = pending
+        .iter()
+        .copied()
+        .filter(|index| !already_present.contains(index))
+        .collect();
+    for &index in already_present {
+        sql.push(format!(
+            "-- revision {} is already in the database (never recorded): not run again",
+            revisions[index].id
+        ));
+    }
+    for rendered in render_revisions(revisions, graph, sources, &to_render) {
+        let revision = &revisions[rendered.revision];
+        sql.push(revision_header(revision, sources));
+        for op in &rendered.ops {
+            destructive |= push_op(&mut sql, revision, op);
         }
     }
     sql.push("\\endif".to_owned());
@@ -165,7 +214,7 @@ pub fn pending_upgrade_fix(
             to.join(", ")
         ),
         sql,
-        safety: Safety::Safe,
+        safety: safety(destructive),
     }
 }
 
@@ -179,6 +228,7 @@ pub fn stamped_fix(
     absent: &[usize],
 ) -> Fix {
     let mut sql = Vec::new();
+    let mut destructive = false;
     let end = final_schema(revisions, graph, absent);
     for rendered in render_revisions(revisions, graph, sources, absent) {
         let revision = &revisions[rendered.revision];
@@ -193,8 +243,8 @@ pub fn stamped_fix(
                     .to_owned(),
             ),
         }
-        for statement in rendered.statements() {
-            push_statement(&mut sql, statement);
+        for op in &rendered.ops {
+            destructive |= push_op(&mut sql, revision, op);
         }
         if guard.is_some() {
             sql.push("\\endif".to_owned());
@@ -206,7 +256,7 @@ pub fn stamped_fix(
             ids(revisions, absent).join(", ")
         ),
         sql,
-        safety: Safety::Safe,
+        safety: safety(destructive),
     }
 }
 
@@ -337,6 +387,7 @@ pub fn partial_fix(
     let id = &revisions[revision].id;
     let mut sql = Vec::new();
     let mut missing = 0;
+    let mut destructive = false;
     if let Some(rendered) = rendered.first() {
         sql.push(format!(
             "{} — only what is missing",
@@ -368,9 +419,7 @@ pub fn partial_fix(
                     sql.extend(lines.iter().cloned());
                 }
                 for op in rest {
-                    for statement in &op.statements {
-                        push_statement(&mut sql, statement);
-                    }
+                    destructive |= push_op(&mut sql, &revisions[revision], op);
                 }
                 if guard.is_some() {
                     sql.push("\\endif".to_owned());
@@ -392,9 +441,7 @@ pub fn partial_fix(
                             if let Some(lines) = &guard {
                                 sql.extend(lines.iter().cloned());
                             }
-                            for statement in &op.statements {
-                                push_statement(&mut sql, statement);
-                            }
+                            destructive |= push_op(&mut sql, &revisions[revision], op);
                             if guard.is_some() {
                                 sql.push("\\endif".to_owned());
                             }
@@ -429,11 +476,11 @@ pub fn partial_fix(
             if missing == 1 { "" } else { "s" }
         ),
         sql,
-        safety: Safety::Safe,
+        safety: safety(destructive),
     }
 }
 
-fn rest_indices(rest: &[super::upgrade_sql::OpSql]) -> Vec<usize> {
+fn rest_indices(rest: &[OpSql]) -> Vec<usize> {
     rest.iter().map(|op| op.op_index).collect()
 }
 

@@ -504,6 +504,79 @@ pub fn alter_nullability_fix(
     )
 }
 
+/// A `sa.Column(...)` for a column as the database has it, or `None` when SQLAlchemy has no
+/// spelling for its type.
+fn column_expression(column: &crate::schema::model::Column) -> Option<String> {
+    let mut arguments = vec![python_string(&column.name), sqlalchemy_type(&column.ty)?];
+    if let Some(default) = &column.default
+        && column.identity.is_none()
+        && !default.starts_with("nextval(")
+    {
+        arguments.push(format!(
+            "server_default=sa.text({})",
+            python_string(default)
+        ));
+    }
+    arguments.push(format!("nullable={}", python_bool(column.nullable)));
+    Some(format!("sa.Column({})", arguments.join(", ")))
+}
+
+/// The migration lines that adopt a column added to the database by hand: `op.add_column(...)`
+/// as the database has it (an `op.execute` of the SQL where SQLAlchemy cannot spell the type).
+pub fn adopt_column_snippet(
+    schema: &str,
+    table: &str,
+    column: &crate::schema::model::Column,
+) -> Vec<String> {
+    match column_expression(column) {
+        Some(expression) => vec![format!(
+            "op.add_column({}, {expression}{})",
+            python_string(table),
+            schema_argument(schema)
+        )],
+        None => vec![op_execute(&format!(
+            "ALTER TABLE {} ADD COLUMN {} {}{};",
+            quote_qualified(schema, table),
+            quote_ident(&column.name),
+            column.ty,
+            if column.nullable { "" } else { " NOT NULL" }
+        ))],
+    }
+}
+
+/// The migration lines that adopt a table created by hand: `op.create_table(...)` with its
+/// columns and primary key as the database has them.
+pub fn adopt_table_snippet(table: &crate::schema::model::Table) -> Vec<String> {
+    let columns: Option<Vec<String>> = table.columns.iter().map(column_expression).collect();
+    let Some(columns) = columns else {
+        return vec![format!(
+            "# SQLAlchemy cannot spell every column type of {}.{}: copy its definition from \
+             `pg_dump --schema-only --table {}` into op.execute(...)",
+            table.schema,
+            table.name,
+            quote_qualified(&table.schema, &table.name)
+        )];
+    };
+    let mut lines = vec![
+        "op.create_table(".to_owned(),
+        format!("    {},", python_string(&table.name)),
+    ];
+    lines.extend(columns.into_iter().map(|c| format!("    {c},")));
+    if let Some(key) = &table.primary_key {
+        let names: Vec<String> = key.columns.iter().map(|c| python_string(c)).collect();
+        lines.push(format!(
+            "    sa.PrimaryKeyConstraint({}, name={}),",
+            names.join(", "),
+            python_string(&key.name)
+        ));
+    }
+    if table.schema != "public" {
+        lines.push(format!("    schema={},", python_string(&table.schema)));
+    }
+    lines.push(")".to_owned());
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
