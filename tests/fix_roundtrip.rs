@@ -179,7 +179,7 @@ fn the_sequence_fix_moves_forward_only_and_covers_every_kind_of_sequence() {
         .iter()
         .map(|case| {
             finding(
-                Rule::MissingColumn,
+                Rule::SequenceBehind,
                 &format!("sequence public.{} is behind", case.sequence),
                 setval_fix(&SequenceFacts {
                     sequence_schema: "public",
@@ -335,7 +335,7 @@ fn table_column_key_type_nullability_and_untracked_fixes_repair_a_damaged_databa
             alter_nullability_fix("public", "users", "name", false),
         ),
         finding(
-            Rule::ForbiddenColumnPresent,
+            Rule::UntrackedColumn,
             "public.users.legacy is not created by any migration",
             untracked_column_fix("public", "users", "legacy", &[]),
         ),
@@ -469,18 +469,23 @@ fn pending_revisions_rendered_as_sql_bring_the_database_to_the_head() {
         &project.graph,
         &project.sources,
         &project.indices(&["0002"]),
-        &project.indices(&["0003", "0004"]),
+        &project.indices(&["0003", "0004", "0005"]),
+        &[],
         &version_table(),
     );
-    let script = render_script(
-        &[finding(
-            Rule::UnmodeledOperation,
-            "the database is 2 revisions behind",
-            fix,
-        )],
-        &meta(),
-        false,
-    );
+    let findings = [finding(
+        Rule::DatabaseBehindHead,
+        "the database is 3 revisions behind",
+        fix,
+    )];
+    // 0004 drops users.legacy_token, which the database has: left out unless allowed. The
+    // table 0004 creates and drops again is no loss.
+    let careful = render_script(&findings, &meta(), false);
+    assert!(careful.contains(
+        "-- DESTRUCTIVE (re-run with --allow-destructive to include):\n-- ALTER TABLE users DROP COLUMN legacy_token;"
+    ));
+    assert!(careful.contains("\nDROP TABLE scratch;\n"), "{careful}");
+    let script = render_script(&findings, &meta(), true);
     apply_twice(&db, &script);
     assert_eq!(support::state(&db), support::state(&reference));
 }
@@ -498,14 +503,14 @@ fn a_stamped_database_gets_the_revisions_it_lacks_and_its_sequences_fixed_in_one
         return;
     };
     // `alembic stamp` without `upgrade`, and rows restored with explicit ids behind the sequence.
-    support::alembic(&project.dir, &["stamp", "0004"], &db.url);
+    support::alembic(&project.dir, &["stamp", "heads"], &db.url);
     db.psql("INSERT INTO teams (id, name) VALUES (1, 'a'), (2, 'b'), (40, 'c');");
     reference.psql("INSERT INTO squads (id, title) VALUES (1, 'a'), (2, 'b'), (40, 'c'); SELECT setval('teams_id_seq', 41, false);");
     let stamped = stamped_fix(
         &project.revisions,
         &project.graph,
         &project.sources,
-        &project.indices(&["0004", "0003"]),
+        &project.indices(&["0005", "0004", "0003"]),
     );
     let sequence = setval_fix(&SequenceFacts {
         sequence_schema: "public",
@@ -521,19 +526,21 @@ fn a_stamped_database_gets_the_revisions_it_lacks_and_its_sequences_fixed_in_one
     let script = render_script(
         &[
             finding(
-                Rule::MissingColumn,
+                Rule::StampedNotApplied,
+                "0003, 0004 and 0005 are stamped, not applied",
+                stamped,
+            ),
+            finding(
+                Rule::SequenceBehind,
                 "public.teams_id_seq would hand out 1",
                 sequence,
             ),
-            finding(
-                Rule::UnmodeledOperation,
-                "0003 and 0004 are stamped, not applied",
-                stamped,
-            ),
         ],
         &meta(),
-        false,
+        true,
     );
+    // The sequence is fixed under the table's name at check time, before the revisions rename it.
+    assert!(script.find("SELECT setval") < script.find("ALTER TABLE teams RENAME TO squads"));
     apply_twice(&db, &script);
     assert_eq!(support::state(&db), support::state(&reference));
 }
@@ -587,7 +594,7 @@ fn an_interrupted_revision_is_finished_with_only_what_it_lacks() {
     assert_eq!(fix.safety, Safety::Safe);
     let script = render_script(
         &[finding(
-            Rule::UnmodeledOperation,
+            Rule::PartiallyAppliedRevision,
             "revision 0003 is partly applied",
             fix,
         )],

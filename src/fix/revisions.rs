@@ -113,14 +113,63 @@ fn revision_header(revision: &Revision, sources: &Sources) -> String {
     )
 }
 
+/// Tables and columns created by the rendered SQL itself: dropping them again loses no data the
+/// database had.
+#[derive(Default)]
+struct CreatedHere {
+    tables: BTreeSet<(String, String)>,
+    columns: BTreeSet<(String, String, String)>,
+}
+
+impl CreatedHere {
+    fn key(name: &QualName) -> (String, String) {
+        (
+            truncate_identifier(name.schema.as_deref().unwrap_or(DEFAULT_SCHEMA)),
+            truncate_identifier(&name.name),
+        )
+    }
+
+    /// Records what `op` creates; returns whether it drops data the database had before.
+    fn drops_existing_data(&mut self, op: &Op) -> bool {
+        match op {
+            Op::CreateTable { table, .. } => {
+                self.tables.insert(Self::key(table));
+                false
+            }
+            Op::AddColumn { table, column } => {
+                let (schema, name) = Self::key(table);
+                self.columns
+                    .insert((schema, name, truncate_identifier(&column.name)));
+                false
+            }
+            Op::DropTable { table } => !self.tables.contains(&Self::key(table)),
+            Op::DropColumn { table, column } => {
+                let (schema, name) = Self::key(table);
+                !self.tables.contains(&(schema.clone(), name.clone()))
+                    && !self
+                        .columns
+                        .contains(&(schema, name, truncate_identifier(column)))
+            }
+            Op::Guarded { op } => self.drops_existing_data(op),
+            _ => false,
+        }
+    }
+}
+
 /// An operation's statements as fix lines: statements PostgreSQL refuses inside a transaction
-/// follow [`OUTSIDE_TRANSACTION_MARK`], and a drop of a table or column (data lost, even though
-/// the revision means it) follows [`DESTRUCTIVE_MARK`]. Returns whether it was a drop.
-fn push_op(sql: &mut Vec<String>, revision: &Revision, op: &OpSql) -> bool {
+/// follow [`OUTSIDE_TRANSACTION_MARK`], and a drop of a table or column that existed before the
+/// script (data lost, even though the revision means it) follows [`DESTRUCTIVE_MARK`]. Returns
+/// whether it was such a drop.
+fn push_op(
+    sql: &mut Vec<String>,
+    revision: &Revision,
+    op: &OpSql,
+    created: &mut CreatedHere,
+) -> bool {
     let destructive = revision
         .upgrade
         .get(op.op_index)
-        .is_some_and(|op_at| drops_data(&op_at.op));
+        .is_some_and(|op_at| created.drops_existing_data(&op_at.op));
     for statement in &op.statements {
         if statement.outside_transaction {
             sql.push(format!(
@@ -136,14 +185,6 @@ fn push_op(sql: &mut Vec<String>, revision: &Revision, op: &OpSql) -> bool {
         sql.push(statement.sql.clone());
     }
     destructive
-}
-
-fn drops_data(op: &Op) -> bool {
-    match op {
-        Op::DropTable { .. } | Op::DropColumn { .. } => true,
-        Op::Guarded { op } => drops_data(op),
-        _ => false,
-    }
 }
 
 fn safety(destructive: bool) -> Safety {
@@ -182,6 +223,7 @@ pub fn pending_upgrade_fix(
         &versions_are_sql(version_table, &from),
     );
     let mut destructive = false;
+    let mut created = CreatedHere::default();
     let to_render: Vec<usize> = pending
         .iter()
         .copied()
@@ -197,7 +239,7 @@ pub fn pending_upgrade_fix(
         let revision = &revisions[rendered.revision];
         sql.push(revision_header(revision, sources));
         for op in &rendered.ops {
-            destructive |= push_op(&mut sql, revision, op);
+            destructive |= push_op(&mut sql, revision, op, &mut created);
         }
     }
     sql.push("\\endif".to_owned());
@@ -229,6 +271,7 @@ pub fn stamped_fix(
 ) -> Fix {
     let mut sql = Vec::new();
     let mut destructive = false;
+    let mut created = CreatedHere::default();
     let end = final_schema(revisions, graph, absent);
     for rendered in render_revisions(revisions, graph, sources, absent) {
         let revision = &revisions[rendered.revision];
@@ -244,7 +287,7 @@ pub fn stamped_fix(
             ),
         }
         for op in &rendered.ops {
-            destructive |= push_op(&mut sql, revision, op);
+            destructive |= push_op(&mut sql, revision, op, &mut created);
         }
         if guard.is_some() {
             sql.push("\\endif".to_owned());
@@ -388,6 +431,7 @@ pub fn partial_fix(
     let mut sql = Vec::new();
     let mut missing = 0;
     let mut destructive = false;
+    let mut created = CreatedHere::default();
     if let Some(rendered) = rendered.first() {
         sql.push(format!(
             "{} — only what is missing",
@@ -419,7 +463,7 @@ pub fn partial_fix(
                     sql.extend(lines.iter().cloned());
                 }
                 for op in rest {
-                    destructive |= push_op(&mut sql, &revisions[revision], op);
+                    destructive |= push_op(&mut sql, &revisions[revision], op, &mut created);
                 }
                 if guard.is_some() {
                     sql.push("\\endif".to_owned());
@@ -441,7 +485,8 @@ pub fn partial_fix(
                             if let Some(lines) = &guard {
                                 sql.extend(lines.iter().cloned());
                             }
-                            destructive |= push_op(&mut sql, &revisions[revision], op);
+                            destructive |=
+                                push_op(&mut sql, &revisions[revision], op, &mut created);
                             if guard.is_some() {
                                 sql.push("\\endif".to_owned());
                             }
