@@ -604,3 +604,369 @@ fn an_interrupted_revision_is_finished_with_only_what_it_lacks() {
     apply_twice(&db, &script);
     assert_eq!(support::state(&db), support::state(&reference));
 }
+
+// ---------------------------------------------------------------------------------------------
+// The drift scenarios of the live check, end to end through the command line: `check --fix-sql`,
+// the script applied with `psql -v ON_ERROR_STOP=1 -f`, `check` again, and the script applied a
+// second time.
+
+const INITIAL: &str = "1a2b3c4d5e6f";
+const GUEST_FLAGS: &str = "2b3c4d5e6f7a";
+const ANALYSIS_RESULTS: &str = "3c4d5e6f7a8b";
+const SYSTEM_CONFIG: &str = "5e6f7a8b9c0d";
+const ACCOUNT_LOCKING: &str = "6f7a8b9c0d1e";
+
+fn live_app() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/live/app")
+}
+
+fn app_alembic(args: &[&str], url: &str) -> String {
+    let mut all = vec!["-c", "migrations/alembic.ini"];
+    all.extend_from_slice(args);
+    support::alembic(&live_app(), &all, url)
+}
+
+/// A database with the app fixture migrated to `revision` by real Alembic.
+fn app_at(revision: &str, hint: &str) -> Option<support::TestDb> {
+    if !support::alembic_available() {
+        return None;
+    }
+    let db = support::fresh_database(hint)?;
+    app_alembic(&["upgrade", revision], &db.url);
+    Some(db)
+}
+
+/// `driftlint check --format json --database-url URL` in the app, with `extra` arguments:
+/// `rule schema.table[.column]` per finding, sorted.
+fn check_app(db: &support::TestDb, extra: &[&str]) -> Vec<String> {
+    let mut args = vec!["check", "--format", "json", "--database-url", &db.url];
+    args.extend_from_slice(extra);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_driftlint"))
+        .args(&args)
+        .current_dir(live_app())
+        .env_remove("DATABASE_URL")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("the driftlint binary runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let code = output.status.code().unwrap_or(-1);
+    assert!(
+        code == 0 || code == 1,
+        "driftlint failed ({code}): {stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"));
+    let mut lines: Vec<String> = report["findings"]
+        .as_array()
+        .expect("findings is a list")
+        .iter()
+        .map(|finding| {
+            let object = &finding["object"];
+            let mut line = finding["rule"].as_str().unwrap_or("?").to_owned();
+            if let (Some(schema), Some(table)) =
+                (object["schema"].as_str(), object["table"].as_str())
+            {
+                line.push_str(&format!(" {schema}.{table}"));
+                if let Some(column) = object["column"].as_str() {
+                    line.push_str(&format!(".{column}"));
+                }
+            }
+            line
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// `psql -X -v ON_ERROR_STOP=1 -f FILE`, as the script's header says to run it.
+fn psql_file(db: &support::TestDb, path: &Path) -> String {
+    let output = std::process::Command::new(support::client_program("psql"))
+        .args(["-X", "-v", "ON_ERROR_STOP=1", "-f"])
+        .arg(path)
+        .arg(&db.url)
+        .env_remove("PGPASSWORD")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("psql runs");
+    let script = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        output.status.success(),
+        "the fix script failed:\n{}\nscript:\n{script}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// What a round trip saw: the findings before, the script, the findings after.
+struct RoundTrip {
+    before: Vec<String>,
+    script: String,
+    after: Vec<String>,
+}
+
+/// `check --fix-sql`, apply, `check` again, apply again (which must change nothing).
+fn round_trip(db: &support::TestDb, allow_destructive: bool) -> RoundTrip {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = dir.path().join("fix.sql");
+    let path_text = path.to_str().expect("UTF-8 path").to_owned();
+    let mut extra = vec!["--fix-sql", path_text.as_str()];
+    if allow_destructive {
+        extra.push("--allow-destructive");
+    }
+    let before = check_app(db, &extra);
+    let script = std::fs::read_to_string(&path).expect("the script was written");
+    assert!(
+        !script.contains(":***@"),
+        "no password placeholder in the script"
+    );
+    psql_file(db, &path);
+    let after = check_app(db, &[]);
+    let state = support::state(db);
+    psql_file(db, &path);
+    assert_eq!(
+        support::state(db),
+        state,
+        "the second run changed the database; script:\n{script}"
+    );
+    RoundTrip {
+        before,
+        script,
+        after,
+    }
+}
+
+#[test]
+fn scenario_sequences_behind_after_explicit_ids() {
+    let Some(db) = app_at("head", "rt explicit ids") else {
+        return;
+    };
+    db.psql(
+        "INSERT INTO users (email) VALUES ('ada@example.com');
+         INSERT INTO submissions (user_id, score) VALUES (1, 90);
+         INSERT INTO invite_codes (id, code) VALUES (1, 'LAUNCH-2026'), (2, 'PRESS-2026');
+         INSERT INTO analysis_results (id, submission_id, status) VALUES (7, 1, 'done');",
+    );
+    let trip = round_trip(&db, false);
+    assert_eq!(
+        trip.before,
+        [
+            "sequence-behind public.analysis_results.id",
+            "sequence-behind public.invite_codes.id"
+        ]
+    );
+    assert!(trip.after.is_empty(), "{:?}", trip.after);
+    db.psql("INSERT INTO invite_codes (code) VALUES ('NEXT'); INSERT INTO analysis_results (submission_id, status) VALUES (1, 'done');");
+}
+
+#[test]
+fn scenario_a_column_dropped_by_hand() {
+    let Some(db) = app_at("head", "rt column dropped") else {
+        return;
+    };
+    db.psql("INSERT INTO users (email) VALUES ('a@example.com'); ALTER TABLE users DROP COLUMN is_test_account;");
+    let trip = round_trip(&db, false);
+    assert_eq!(trip.before, ["missing-column public.users.is_test_account"]);
+    assert!(trip.after.is_empty(), "{:?}", trip.after);
+}
+
+#[test]
+fn scenario_a_column_retyped_by_hand_needs_allow_destructive() {
+    let Some(db) = app_at("head", "rt retyped") else {
+        return;
+    };
+    db.psql("ALTER TABLE submissions ALTER COLUMN score TYPE numeric(6,2);");
+    let careful = round_trip(&db, false);
+    assert_eq!(
+        careful.before,
+        ["column-type-mismatch public.submissions.score"]
+    );
+    assert_eq!(
+        careful.after, careful.before,
+        "numeric to integer rounds: left out"
+    );
+    assert!(
+        careful
+            .script
+            .contains("-- DESTRUCTIVE (re-run with --allow-destructive to include):")
+    );
+    let allowed = round_trip(&db, true);
+    assert!(allowed.after.is_empty(), "{:?}", allowed.after);
+}
+
+#[test]
+fn scenario_a_column_and_a_table_added_by_hand() {
+    let Some(db) = app_at("head", "rt untracked") else {
+        return;
+    };
+    db.psql(
+        "ALTER TABLE users ADD COLUMN nickname text;
+         CREATE TABLE tmp_import (id serial PRIMARY KEY, payload jsonb);",
+    );
+    let careful = round_trip(&db, false);
+    assert_eq!(
+        careful.before,
+        [
+            "untracked-column public.users.nickname",
+            "untracked-table public.tmp_import"
+        ]
+    );
+    assert_eq!(
+        careful.after, careful.before,
+        "drops are left out by default"
+    );
+    assert!(careful.script.contains(
+        "--   op.add_column(\"users\", sa.Column(\"nickname\", sa.Text(), nullable=True))"
+    ));
+    let allowed = round_trip(&db, true);
+    assert!(allowed.after.is_empty(), "{:?}", allowed.after);
+}
+
+#[test]
+fn scenario_stamped_head_without_upgrade() {
+    let Some(db) = app_at(ANALYSIS_RESULTS, "rt stamped") else {
+        return;
+    };
+    app_alembic(&["stamp", "head"], &db.url);
+    let trip = round_trip(&db, false);
+    assert_eq!(trip.before, ["stamped-not-applied public.invite_codes"]);
+    assert!(trip.after.is_empty(), "{:?}", trip.after);
+}
+
+#[test]
+fn scenario_stamped_with_sequences_behind() {
+    let Some(db) = app_at(ANALYSIS_RESULTS, "rt stamped sequences") else {
+        return;
+    };
+    db.psql(
+        "INSERT INTO users (id, email) VALUES (1, 'a@example.com'), (2, 'b@example.com');
+         INSERT INTO submissions (id, user_id, score) VALUES (5, 1, 10);",
+    );
+    app_alembic(&["stamp", "head"], &db.url);
+    let trip = round_trip(&db, false);
+    assert_eq!(
+        trip.before,
+        [
+            "sequence-behind public.submissions.id",
+            "sequence-behind public.users.id",
+            "stamped-not-applied public.invite_codes",
+        ]
+    );
+    assert!(trip.after.is_empty(), "{:?}", trip.after);
+}
+
+#[test]
+fn scenario_behind_head() {
+    let Some(db) = app_at(GUEST_FLAGS, "rt behind") else {
+        return;
+    };
+    let trip = round_trip(&db, false);
+    assert_eq!(trip.before, ["database-behind-head"]);
+    assert!(trip.script.contains(&format!(
+        "-- Running upgrade {SYSTEM_CONFIG} -> {ACCOUNT_LOCKING}"
+    )));
+    assert!(trip.after.is_empty(), "{:?}", trip.after);
+    let version = db.psql("SELECT version_num FROM alembic_version;");
+    assert_eq!(version.trim(), ACCOUNT_LOCKING);
+}
+
+/// The first `ALTER TABLE` of the account-locking revision, as `alembic upgrade --sql` prints it.
+fn account_locking_statements(url: &str) -> Vec<String> {
+    let range = format!("{SYSTEM_CONFIG}:{ACCOUNT_LOCKING}");
+    let sql = app_alembic(&["upgrade", &range, "--sql"], url);
+    sql.split(';')
+        .map(|chunk| {
+            chunk
+                .lines()
+                .filter(|line| !line.trim_start().starts_with("--"))
+                .collect::<Vec<_>>()
+                .join("\n")
+                .trim()
+                .to_owned()
+        })
+        .filter(|statement| statement.starts_with("ALTER TABLE users"))
+        .map(|statement| format!("{statement};"))
+        .collect()
+}
+
+#[test]
+fn scenario_interrupted_half_way_and_not_recorded() {
+    let Some(db) = app_at(SYSTEM_CONFIG, "rt interrupted") else {
+        return;
+    };
+    db.psql(&account_locking_statements(&db.url)[0]);
+    let trip = round_trip(&db, false);
+    assert_eq!(
+        trip.before,
+        [
+            "database-behind-head",
+            "partially-applied-revision public.users.failed_logins"
+        ]
+    );
+    assert!(trip.after.is_empty(), "{:?}", trip.after);
+}
+
+#[test]
+fn scenario_applied_half_way_then_stamped() {
+    let Some(db) = app_at(SYSTEM_CONFIG, "rt half stamped") else {
+        return;
+    };
+    db.psql(&account_locking_statements(&db.url)[1]);
+    app_alembic(&["stamp", "head"], &db.url);
+    let trip = round_trip(&db, false);
+    assert_eq!(
+        trip.before,
+        ["partially-applied-revision public.users.locked_until"]
+    );
+    assert!(trip.after.is_empty(), "{:?}", trip.after);
+}
+
+#[test]
+fn scenario_a_table_re_keyed_by_hand() {
+    let Some(db) = app_at("head", "rt re-keyed") else {
+        return;
+    };
+    db.psql(
+        "INSERT INTO system_config (key, value) VALUES ('maintenance', 'off'), ('theme', 'dark');
+         ALTER TABLE system_config DROP CONSTRAINT system_config_pkey;
+         ALTER TABLE system_config ADD COLUMN id serial PRIMARY KEY;",
+    );
+    let careful = round_trip(&db, false);
+    assert_eq!(
+        careful.before,
+        [
+            "forbidden-column-present public.system_config.id",
+            "primary-key-mismatch public.system_config",
+        ]
+    );
+    // The key moves back without --allow-destructive; the `id` column and its data stay.
+    assert_eq!(
+        careful.after,
+        ["forbidden-column-present public.system_config.id"]
+    );
+    let allowed = round_trip(&db, true);
+    assert!(allowed.after.is_empty(), "{:?}", allowed.after);
+    assert_eq!(
+        db.psql("SELECT count(*) FROM system_config;").trim(),
+        "2",
+        "the rows stay"
+    );
+}
+
+#[test]
+fn scenario_not_versioned_gets_guidance_not_sql() {
+    let Some(db) = app_at("head", "rt unversioned") else {
+        return;
+    };
+    db.psql("DROP TABLE alembic_version;");
+    let trip = round_trip(&db, true);
+    assert_eq!(trip.before, ["database-not-versioned"]);
+    assert_eq!(trip.after, trip.before, "guidance is not run");
+    assert!(
+        trip.script
+            .contains(&format!("-- flask db stamp {ACCOUNT_LOCKING}")),
+        "{}",
+        trip.script
+    );
+    let _ = INITIAL;
+}

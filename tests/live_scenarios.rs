@@ -498,8 +498,11 @@ fn a_migration_interrupted_half_way_is_partially_applied_and_pending() {
     );
     let fix = finding["fix"]["sql"].as_str().expect("fix");
     assert!(
-        fix.contains("\nALTER TABLE users ADD COLUMN failed_logins INTEGER DEFAULT '0' NOT NULL;\n")
-            || fix.contains("\nALTER TABLE users ADD COLUMN failed_logins integer DEFAULT '0' NOT NULL;\n"),
+        fix.contains(
+            "\nALTER TABLE users ADD COLUMN failed_logins INTEGER DEFAULT '0' NOT NULL;\n"
+        ) || fix.contains(
+            "\nALTER TABLE users ADD COLUMN failed_logins integer DEFAULT '0' NOT NULL;\n"
+        ),
         "{fix}"
     );
     assert!(

@@ -363,6 +363,22 @@ pub fn alter_nullability_fix(schema: &str, table: &str, column: &str, nullable: 
     }
 }
 
+/// A column the database must not have (`absent_columns`), dropped with its data: destructive.
+pub fn drop_column_fix(schema: &str, table: &str, column: &str) -> Fix {
+    Fix {
+        title: format!("drop column {schema}.{table}.{column}"),
+        sql: vec![
+            format!("{DESTRUCTIVE_MARK}: drops column {schema}.{table}.{column} and its data"),
+            format!(
+                "ALTER TABLE {} DROP COLUMN IF EXISTS {};",
+                quote_qualified(schema, table),
+                quote_ident(column)
+            ),
+        ],
+        safety: Safety::Destructive,
+    }
+}
+
 /// `untracked-column`: the migration snippet that adopts the column (as comments, to put in a
 /// new revision) and the `DROP` for when nothing needs it, destructive.
 pub fn untracked_column_fix(schema: &str, table: &str, column: &str, adoption: &[String]) -> Fix {
