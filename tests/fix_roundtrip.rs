@@ -970,3 +970,130 @@ fn scenario_not_versioned_gets_guidance_not_sql() {
     );
     let _ = INITIAL;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The fix script shown in the README (`docs/fix-script-example.sql`), made from the bundled
+// example on a real database: migrated to `e5a7c9d1f3b5`, users restored with explicit ids, both
+// heads stamped without upgrading, and a column added by hand. The test keeps the file current
+// (`DRIFTLINT_UPDATE_DOCS=1` rewrites it) and applies the script twice.
+
+/// The example's revision files in a project Alembic can run without Flask: the fixtures'
+/// `env.py` and `alembic.ini`.
+fn runnable_example() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let versions = dir.path().join("migrations/versions");
+    std::fs::create_dir_all(&versions).expect("mkdir");
+    for entry in std::fs::read_dir(root.join("examples/flask-app/migrations/versions"))
+        .expect("the example's versions")
+    {
+        let entry = entry.expect("entry");
+        std::fs::copy(entry.path(), versions.join(entry.file_name())).expect("copy");
+    }
+    std::fs::copy(
+        root.join("tests/fixtures/replay/core/migrations/env.py"),
+        dir.path().join("migrations/env.py"),
+    )
+    .expect("copy env.py");
+    std::fs::copy(
+        root.join("tests/fixtures/replay/core/alembic.ini"),
+        dir.path().join("alembic.ini"),
+    )
+    .expect("copy alembic.ini");
+    dir
+}
+
+#[test]
+fn the_readme_fix_script_comes_from_the_bundled_example_and_runs() {
+    if !support::alembic_available() {
+        return;
+    }
+    let Some(db) = support::fresh_database("fix example") else {
+        return;
+    };
+    let example = runnable_example();
+    support::alembic(example.path(), &["upgrade", "e5a7c9d1f3b5"], &db.url);
+    db.psql(
+        "INSERT INTO users (id, email, is_guest, is_test_account) VALUES
+             (1, 'ada@example.com', false, false), (2, 'grace@example.com', false, false),
+             (1042, 'edsger@example.com', false, true);
+         ALTER TABLE users ADD COLUMN nickname text;",
+    );
+    support::alembic(example.path(), &["stamp", "heads"], &db.url);
+
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_driftlint"))
+        .args([
+            "check",
+            "--migrations",
+            "examples/flask-app/migrations",
+            "--expectations",
+            "expectations/example.yaml",
+            "--database-url",
+            &db.url,
+            "--fix-sql",
+            "-",
+        ])
+        .current_dir(root)
+        .env_remove("DATABASE_URL")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("the driftlint binary runs");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let script = String::from_utf8(output.stdout).expect("UTF-8");
+
+    // The parts that change from run to run: the database's address and the time.
+    let shown = DatabaseUrl::parse(&db.url)
+        .expect("the test URL parses")
+        .to_string()
+        .replacen(":***@", "@", 1);
+    let stable: String = script
+        .replace(
+            &shown,
+            "postgresql://app@db.internal:5432/app?sslmode=prefer",
+        )
+        .lines()
+        .map(|line| {
+            if line.starts_with("-- generated ") {
+                "-- generated 2026-11-29 10:40:12 UTC by driftlint 0.1.0".to_owned()
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n";
+    let doc = root.join("docs/fix-script-example.sql");
+    if std::env::var_os("DRIFTLINT_UPDATE_DOCS").is_some() {
+        std::fs::write(&doc, &stable).expect("write the example");
+    } else {
+        let current = std::fs::read_to_string(&doc).unwrap_or_default();
+        assert!(
+            current == stable,
+            "docs/fix-script-example.sql is out of date; rerun this test with \
+             DRIFTLINT_UPDATE_DOCS=1 and read the new file:\n{stable}"
+        );
+    }
+    for expected in [
+        "-- sequence-behind: sequence public.users_id_seq would hand out 1",
+        "-- stamped-not-applied:",
+        "UPDATE submissions SET score = 0 WHERE score IS NULL;",
+        "-- DESTRUCTIVE (re-run with --allow-destructive to include):",
+        "\\set ON_ERROR_STOP on",
+    ] {
+        assert!(stable.contains(expected), "{expected}:\n{stable}");
+    }
+
+    let file = example.path().join("fix.sql");
+    std::fs::write(&file, &script).expect("write the script");
+    psql_file(&db, &file);
+    let state = support::state(&db);
+    psql_file(&db, &file);
+    assert_eq!(support::state(&db), state);
+    assert_eq!(nextval(&db, "users_id_seq"), 1043);
+}
