@@ -1097,3 +1097,84 @@ fn the_readme_fix_script_comes_from_the_bundled_example_and_runs() {
     assert_eq!(support::state(&db), state);
     assert_eq!(nextval(&db, "users_id_seq"), 1043);
 }
+
+/// A pending revision that builds an index `CONCURRENTLY` inside `autocommit_block()`: the script
+/// runs it after the transaction, under the same guard, and a second run skips it.
+#[test]
+fn statements_refused_inside_a_transaction_run_after_it() {
+    if !support::alembic_available() {
+        return;
+    }
+    let Some(db) = support::fresh_database("fix concurrently") else {
+        return;
+    };
+    let project = tempfile::tempdir().expect("temporary directory");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let versions = project.path().join("migrations/versions");
+    std::fs::create_dir_all(&versions).expect("mkdir");
+    std::fs::copy(
+        root.join("tests/fixtures/replay/core/migrations/env.py"),
+        project.path().join("migrations/env.py"),
+    )
+    .expect("copy env.py");
+    std::fs::copy(
+        root.join("tests/fixtures/replay/core/alembic.ini"),
+        project.path().join("alembic.ini"),
+    )
+    .expect("copy alembic.ini");
+    std::fs::write(
+        versions.join("c1_events.py"),
+        "import sqlalchemy as sa\nfrom alembic import op\n\nrevision = 'c1'\ndown_revision = None\n\n\
+         def upgrade():\n    op.create_table('events', sa.Column('id', sa.Integer(), primary_key=True), \
+         sa.Column('kind', sa.Text()))\n",
+    )
+    .expect("write c1");
+    std::fs::write(
+        versions.join("c2_index.py"),
+        "import sqlalchemy as sa\nfrom alembic import op\n\nrevision = 'c2'\ndown_revision = 'c1'\n\n\
+         def upgrade():\n    op.add_column('events', sa.Column('at', sa.DateTime()))\n    \
+         with op.get_context().autocommit_block():\n        \
+         op.create_index('ix_events_kind', 'events', ['kind'], postgresql_concurrently=True)\n",
+    )
+    .expect("write c2");
+    support::alembic(project.path(), &["upgrade", "c1"], &db.url);
+
+    let found = discover(project.path(), None).expect("a project");
+    let mut sources = Sources::new();
+    let loaded = load(&found, &mut sources).expect("loads");
+    let graph = RevisionGraph::build(&loaded.revisions);
+    let index = |id: &str| graph.index_of(id).expect("revision");
+    let fix = pending_upgrade_fix(
+        &loaded.revisions,
+        &graph,
+        &sources,
+        &[index("c1")],
+        &[index("c2")],
+        &[],
+        &version_table(),
+    );
+    let script = render_script(
+        &[finding(
+            Rule::DatabaseBehindHead,
+            "the database is 1 revision behind",
+            fix,
+        )],
+        &meta(),
+        false,
+    );
+    let commit = script.find("COMMIT;").expect("a transaction");
+    let concurrently = script
+        .find("CREATE INDEX CONCURRENTLY ix_events_kind ON events (kind);")
+        .expect("the index is rendered");
+    assert!(concurrently > commit, "{script}");
+    assert!(
+        script.contains("\\if :driftlint_upgrade_from_c1\nCREATE INDEX CONCURRENTLY"),
+        "{script}"
+    );
+    apply_twice(&db, &script);
+    let Some(reference) = support::fresh_database("fix concurrently reference") else {
+        return;
+    };
+    support::alembic(project.path(), &["upgrade", "c2"], &reference.url);
+    assert_eq!(support::state(&db), support::state(&reference));
+}
