@@ -276,24 +276,25 @@ pub fn widens(from: &PgType, to: &PgType) -> bool {
     to.name == "text" && matches!(from.name.as_str(), "character varying" | "character")
 }
 
-/// Whether PostgreSQL converts `from` to `to` by itself in `ALTER COLUMN … TYPE` (an assignment
-/// cast exists): numbers among numbers, anything to text, text among text types.
-fn converts_without_using(from: &PgType, to: &PgType) -> bool {
-    if from.array_dims != to.array_dims {
+/// Whether PostgreSQL converts `from` to `to` in `ALTER COLUMN … TYPE` without a `USING`
+/// clause (an assignment cast exists): within the integer and numeric, text, date and time,
+/// interval and JSON families, and from anything to a text type (PostgreSQL's I/O conversion).
+pub fn converts_without_using(from: &PgType, to: &PgType) -> bool {
+    if (from.array_dims > 0) != (to.array_dims > 0) {
         return false;
     }
-    let numeric = |t: &PgType| {
-        matches!(
-            t.name.as_str(),
-            "smallint" | "integer" | "bigint" | "numeric" | "real" | "double precision"
-        )
+    let family = |ty: &PgType| match ty.name.as_str() {
+        "smallint" | "integer" | "bigint" | "numeric" | "real" | "double precision" => Some(1),
+        "text" | "character varying" | "character" => Some(2),
+        "date" | "timestamp without time zone" | "timestamp with time zone" => Some(3),
+        "time without time zone" | "time with time zone" => Some(4),
+        name if name.starts_with("interval") => Some(5),
+        "json" | "jsonb" => Some(6),
+        _ => None,
     };
-    let textual =
-        |t: &PgType| matches!(t.name.as_str(), "text" | "character varying" | "character");
     from.name == to.name
-        || (numeric(from) && numeric(to))
-        || textual(to)
-        || (from.name.starts_with("timestamp") && to.name.starts_with("timestamp"))
+        || family(from).is_some_and(|f| family(to) == Some(f))
+        || (to.array_dims == 0 && family(to) == Some(2))
 }
 
 /// `column-type-mismatch`: `ALTER COLUMN … TYPE`, with `USING` where PostgreSQL has no

@@ -8,6 +8,7 @@
 //! `op.execute(...)` of the SQL itself, so it is never a guess.
 
 use crate::expect::{ColumnExpectation, TableExpectation};
+use crate::fix::ddl::converts_without_using;
 use crate::fix::{Fix, Safety, quote_ident, quote_qualified};
 use crate::schema::types::PgType;
 
@@ -163,24 +164,6 @@ fn review_only_fix(title: String, snippet: Vec<String>, sql: Vec<String>) -> Fix
 fn op_execute(statement: &str) -> String {
     let without_semicolon = statement.strip_suffix(';').unwrap_or(statement);
     format!("op.execute({})", python_string(without_semicolon))
-}
-
-/// Whether PostgreSQL converts `from` to `to` in `ALTER COLUMN ... TYPE` without a `USING`
-/// clause (an assignment cast exists): within the integer, numeric, text and date/time families.
-pub(super) fn converts_without_using(from: &PgType, to: &PgType) -> bool {
-    if (from.array_dims > 0) != (to.array_dims > 0) {
-        return false;
-    }
-    let family = |ty: &PgType| match ty.name.as_str() {
-        "smallint" | "integer" | "bigint" | "numeric" | "real" | "double precision" => Some(1),
-        "text" | "character varying" | "character" => Some(2),
-        "date" | "timestamp without time zone" | "timestamp with time zone" => Some(3),
-        "time without time zone" | "time with time zone" => Some(4),
-        name if name.starts_with("interval") => Some(5),
-        "json" | "jsonb" => Some(6),
-        _ => None,
-    };
-    from.name == to.name || family(from).is_some_and(|f| family(to) == Some(f))
 }
 
 /// The fix for `missing-table`: a migration that creates the table with the columns whose types
