@@ -62,6 +62,18 @@ impl Sources {
         id
     }
 
+    /// Registers a file whose display name is not its path relative to the working directory:
+    /// a revision file read from a git commit shows as `origin/main:migrations/versions/x.py`.
+    pub fn add_named(&mut self, path: PathBuf, display: String, text: Arc<str>) -> FileId {
+        let id = FileId(u32::try_from(self.files.len()).expect("fewer than 2^32 source files"));
+        self.files.push(SourceFile {
+            path,
+            display,
+            text,
+        });
+        id
+    }
+
     pub fn get(&self, id: FileId) -> &SourceFile {
         &self.files[id.0 as usize]
     }

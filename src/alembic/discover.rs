@@ -186,12 +186,12 @@ fn compare_paths(a: &Path, b: &Path) -> std::cmp::Ordering {
 }
 
 /// Names never walked into or read: hidden entries, Python's byte-code cache, editor files.
-fn is_skipped_name(name: &str) -> bool {
+pub(crate) fn is_skipped_name(name: &str) -> bool {
     name.starts_with('.') || name == "__pycache__" || name.ends_with('~') || name.ends_with(".swp")
 }
 
 /// Alembic reads `*.py` except `__init__*` (and `.#*`, which hidden names already cover).
-fn is_revision_file_name(name: &str) -> bool {
+pub(crate) fn is_revision_file_name(name: &str) -> bool {
     name.ends_with(".py") && !name.starts_with("__init__") && !is_skipped_name(name)
 }
 

@@ -6,14 +6,16 @@
 //! Library errors arrive as `miette::Diagnostic`s and leave as exit code 2 with a rendered
 //! message; nothing here panics on bad input.
 
+mod after_merge;
 mod args;
 mod live;
+mod pyproject;
 
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
 
 pub use args::Cli;
@@ -82,8 +84,11 @@ impl Terminal {
 }
 
 pub fn run() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches).map(|cli| (cli, matches)));
+    let (mut cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
             // clap prints --help and --version to stdout and usage errors to stderr.
             let _ = e.print();
@@ -95,14 +100,16 @@ pub fn run() -> ExitCode {
         }
     };
     let term = Terminal::detect(cli.color);
-    let outcome = match cli.command {
+    let settings = cwd().and_then(|cwd| pyproject::apply(&mut cli, &matches, &cwd));
+    let outcome = settings.and_then(|()| match cli.command {
         Command::Check(args) => check(&args, term),
         Command::Heads(args) => heads(&args),
         Command::Graph(args) => graph(&args),
         Command::Schema(args) => schema(&args),
         Command::Init(args) => init(&args),
         Command::Explain(args) => explain(&args),
-    };
+        Command::Completions(args) => completions(args.shell),
+    });
     match outcome {
         Ok(code) => code,
         Err(Failure::BrokenPipe) => ExitCode::SUCCESS,
@@ -157,6 +164,8 @@ struct Workspace {
     input_findings: Vec<Finding>,
     graph: RevisionGraph,
     expectations: Option<Expectations>,
+    /// With `--against`: the ref and the side of the merge each revision file came from.
+    after_merge: Option<crate::against::AfterMerge>,
 }
 
 fn load_workspace(
@@ -175,6 +184,7 @@ fn load_workspace(
         input_findings: loaded.findings,
         graph,
         expectations: None,
+        after_merge: None,
     })
 }
 
@@ -194,7 +204,15 @@ fn load_workspace_with_expectations(
     let options = LoadOptions {
         lower_upgrade: need_replay || path.is_some(),
     };
-    let mut ws = load_workspace(cwd, input.migrations.as_deref(), options)?;
+    let mut ws = match &input.against {
+        Some(reference) => after_merge::load_workspace_after_merge(
+            cwd,
+            input.migrations.as_deref(),
+            reference,
+            options,
+        )?,
+        None => load_workspace(cwd, input.migrations.as_deref(), options)?,
+    };
     if let Some(path) = path {
         ws.expectations = Some(expect::load(&path, &mut ws.sources)?);
     }
@@ -233,7 +251,9 @@ fn exit_code(findings: &[Finding], deny_warnings: bool) -> ExitCode {
 
 fn check(args: &CheckArgs, term: Terminal) -> Outcome {
     let cwd = cwd()?;
-    let database_url = live::database_url(&cwd, args.database_url.as_deref(), args.live)?;
+    let configured_url = pyproject::configured_database_url(&cwd, args)?;
+    let given_url = args.database_url.as_deref().or(configured_url.as_deref());
+    let database_url = live::database_url(&cwd, given_url, args.live)?;
     let timeout = live::timeout(args.timeout)?;
     let ws = load_workspace_with_expectations(&cwd, &args.input, database_url.is_some())?;
     let replay = replay::replay_heads(&ws.revisions, &ws.graph);
@@ -251,6 +271,21 @@ fn check(args: &CheckArgs, term: Terminal) -> Outcome {
     let mut ctx = context(&ws, Some(&replay));
     ctx.live = live_state.as_ref();
     let mut findings = rules::run_all(&ctx);
+    // An ignore of a rule that did not run is not stale: the live rules run only against a
+    // database, and the rules on `upgrade()` only when it was read (with expectations or a
+    // database to compare it with).
+    let live = database_url.is_some();
+    let lowered = live || ws.expectations.is_some();
+    let ran = |rule: Rule| {
+        (live || !rules::LIVE_ONLY_RULES.contains(&rule.name()))
+            && (lowered || rules::HEADER_RULES.contains(&rule.name()))
+    };
+    let revision_files = ws.revisions.iter().map(|r| r.file);
+    rules::apply_inline_ignores(&ws.sources, revision_files, &mut findings, &ran);
+    if let Some(after_merge) = &ws.after_merge {
+        crate::against::explain_after_merge(after_merge, &ws.revisions, &ws.graph, &mut findings);
+    }
+    rules::sort_findings(&ws.sources, &mut findings);
     if let Some(e) = &ws.expectations {
         rules::apply_lint_config(e, &mut findings);
     }
@@ -332,6 +367,9 @@ fn heads(args: &InputArgs) -> Outcome {
     let ctx = context(&ws, None);
     let mut findings = Vec::new();
     (Rule::MultipleHeads.info().check)(&ctx, &mut findings);
+    if let Some(after_merge) = &ws.after_merge {
+        crate::against::explain_after_merge(after_merge, &ws.revisions, &ws.graph, &mut findings);
+    }
     if let Some(f) = findings.first() {
         eprintln!("driftlint: {}", f.message);
         return Ok(ExitCode::from(1));
@@ -495,4 +533,12 @@ fn explain(args: &ExplainArgs) -> Outcome {
             .into())
         }
     }
+}
+
+/// Prints the completion script for `shell`.
+fn completions(shell: clap_complete::Shell) -> Outcome {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "driftlint", &mut script);
+    emit(&String::from_utf8_lossy(&script))?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -54,11 +54,41 @@ pub(super) fn check_live(
                         });
                     }
                 }
-                None => found.push(finding),
+                None => found.push(with_creating_revision(ctx, finding)),
             }
         }
     }
     out.extend(found);
+}
+
+/// A missing table or column found through the expectations alone (the database records no
+/// revision the replay can reach, or the replay there lacks it too) still names the revision
+/// that creates it at the head, with a label there.
+fn with_creating_revision(ctx: &Context<'_>, finding: Finding) -> Finding {
+    if finding.revision.is_some() {
+        return finding;
+    }
+    let (Some(head), Some(object)) = (ctx.head_schema, &finding.object) else {
+        return finding;
+    };
+    let table = head.table(&object.schema, &object.table);
+    let origin = match (finding.rule, &object.column) {
+        (Rule::MissingTable, None) => table.and_then(|table| table.created_by.as_ref()),
+        (Rule::MissingColumn, Some(column)) => table
+            .and_then(|table| table.column(column))
+            .and_then(|column| column.created_by.as_ref()),
+        _ => None,
+    };
+    let text = match finding.rule {
+        Rule::MissingTable => "this revision creates it",
+        _ => "this revision adds it",
+    };
+    match origin {
+        Some(origin) => finding
+            .related(origin.span.clone(), text)
+            .revision(origin.revision.clone()),
+        None => finding,
+    }
 }
 
 /// Whether a revision-level finding already covers the finding's object.

@@ -33,6 +33,11 @@
 //! of pending revisions) are not reported again by the comparison and untracked rules: one
 //! finding per problem.
 //!
+//! Limits, by construction: the schema cannot tell a revision that never ran from one whose
+//! changes were all undone by hand, so when the newest applied revision's changes are all
+//! absent it is taken for a stamp; and for applied revisions a change that already held before
+//! the revision (an `alter_column` to the type the column had) counts as present.
+//!
 //! Invariant: pure. The state is built from a [`LiveSnapshot`] that `cli` read beforehand; no I/O
 //! happens here or in any rule.
 
@@ -228,6 +233,9 @@ pub struct LiveState {
     pub facts: BTreeMap<usize, RevisionFacts>,
     /// The absent tail (see the module documentation), in graph order.
     pub absent_tail: Vec<usize>,
+    /// The revisions whose schema the database really has when the absent tail is set aside:
+    /// the newest applied revisions outside it (empty when nothing was applied).
+    pub schema_position: Vec<usize>,
     /// Applied revisions that reached the database only in part and are the newest to reach it.
     pub partial_applied: Vec<usize>,
     /// Pending revisions some but not all of whose changes are in the database.
@@ -239,9 +247,10 @@ pub struct LiveState {
     /// The schemas whose tables the migrations or the expectations mention; untracked objects
     /// are looked for only there.
     pub tracked_schemas: BTreeSet<String>,
-    /// Tables named by an operation the replay cannot model in an applied revision (or in any
-    /// revision, when the position is unknown): the replay may be wrong about them.
-    pub unmodeled_tables: HashSet<(String, String)>,
+    /// Tables named by an operation the replay cannot model, or by one that did not fit the
+    /// schema replayed before it, in an applied revision (in any revision, when the position is
+    /// unknown): the replay may be wrong about them, so they are not compared with it.
+    pub unsure_tables: HashSet<(String, String)>,
     /// Every table and column some revision creates (or renames something to), whatever the
     /// database's position.
     created_tables: HashSet<(String, String)>,
@@ -271,12 +280,13 @@ impl LiveState {
             pending: Vec::new(),
             facts: BTreeMap::new(),
             absent_tail: Vec::new(),
+            schema_position: Vec::new(),
             partial_applied: Vec::new(),
             partial_pending: Vec::new(),
             present_pending: Vec::new(),
             stamp_suggestion: None,
             tracked_schemas: tracked_schemas(revisions, head_schema, expectations),
-            unmodeled_tables: HashSet::new(),
+            unsure_tables: HashSet::new(),
             created_tables: HashSet::new(),
             created_columns: HashSet::new(),
             dropped_by: HashMap::new(),
@@ -287,11 +297,11 @@ impl LiveState {
         match position {
             Position::At(rows) => state.analyse_position(&scope, &rows, head_schema),
             Position::NoVersionTable | Position::EmptyVersionTable(_) => {
-                state.unmodeled_tables = scope.unmodeled_tables(&|_| true);
+                state.unsure_tables = scope.unmodeled_tables(&|_| true);
                 state.stamp_suggestion = state.suggest_stamp(&scope, head_schema);
             }
             Position::Unknown { .. } => {
-                state.unmodeled_tables = scope.unmodeled_tables(&|_| true);
+                state.unsure_tables = scope.unmodeled_tables(&|_| true);
                 // Which revision the schema matches tells what to re-record the version table as.
                 state.stamp_suggestion = state.suggest_stamp(&scope, head_schema);
             }
@@ -389,7 +399,7 @@ impl LiveState {
 
     /// Whether the replay may be wrong about the table (an unmodelled operation touches it).
     pub fn replay_unsure_about(&self, schema: &str, table: &str) -> bool {
-        self.unmodeled_tables
+        self.unsure_tables
             .contains(&(schema.to_owned(), table.to_owned()))
     }
 
@@ -464,10 +474,21 @@ impl LiveState {
                 self.pending.push(index);
             }
         }
-        let at_database = replay(scope.revisions, scope.graph, rows).schema;
+        let replayed = replay(scope.revisions, scope.graph, rows);
         let applied = |index: usize| is_applied.get(index).copied().unwrap_or(false);
         let pending = |index: usize| !applied(index);
-        self.unmodeled_tables = scope.unmodeled_tables(&applied);
+        self.unsure_tables = scope.unmodeled_tables(&applied);
+        for problem in &replayed.problems {
+            let misfit = scope
+                .revisions
+                .get(problem.revision_index)
+                .and_then(|revision| revision.upgrade.iter().find(|op| op.span == problem.span))
+                .and_then(|op| op_table(&op.op));
+            if let Some(table) = misfit {
+                self.unsure_tables.insert(table_key(table));
+            }
+        }
+        let at_database = replayed.schema;
         for (revision, op, span) in scope.ops(&applied) {
             let (key, removal) = match op {
                 Op::DropTable { table } => {
@@ -528,22 +549,20 @@ impl LiveState {
             });
             reached_later[index] = reached;
         }
+        // In graph order, a revision is in the absent tail when it starts one (absent, nothing
+        // after it reached the database) or follows a revision in it.
         let mut in_tail = vec![false; scope.revisions.len()];
         let mut partial_applied = Vec::new();
         for &index in &self.applied {
-            if reached_later[index] {
-                continue;
-            }
-            match self.status(index) {
-                Status::Absent => {
-                    for descendant in scope.descendants(index) {
-                        if applied(descendant) {
-                            in_tail[descendant] = true;
-                        }
-                    }
-                }
-                Status::Partial => partial_applied.push(index),
-                Status::Present | Status::Empty => {}
+            let status = self.status(index);
+            let starts = !reached_later[index] && status == Status::Absent;
+            let follows = scope
+                .parents(index)
+                .into_iter()
+                .any(|parent| in_tail[parent]);
+            in_tail[index] = starts || follows;
+            if !reached_later[index] && status == Status::Partial {
+                partial_applied.push(index);
             }
         }
         self.partial_applied = partial_applied;
@@ -552,6 +571,20 @@ impl LiveState {
             .iter()
             .copied()
             .filter(|&index| in_tail[index])
+            .collect();
+        // The revisions the schema really has: applied ones outside the tail that no other
+        // applied revision outside the tail follows.
+        self.schema_position = self
+            .applied
+            .iter()
+            .copied()
+            .filter(|&index| {
+                !in_tail[index]
+                    && !scope
+                        .children(index)
+                        .into_iter()
+                        .any(|child| applied(child) && !in_tail[child])
+            })
             .collect();
         let (mut partial_pending, mut present_pending) = (Vec::new(), Vec::new());
         for &index in &self.pending {
@@ -584,58 +617,49 @@ impl LiveState {
     /// When the database records no revision: the revisions whose changes its schema has, if
     /// they form a clean cut of the graph (all their ancestors there, nothing after them).
     fn suggest_stamp(&self, scope: &Scope<'_>, head_schema: &Schema) -> Option<StampSuggestion> {
-        let facts = scope.facts(head_schema, &|_| true, &self.snapshot.schema, None);
-        let status = |index: usize| {
-            facts.get(&index).map_or(Status::Empty, |facts| {
-                RevisionFacts {
-                    revision: index,
-                    facts: facts.clone(),
-                }
-                .status()
-            })
-        };
-        let present: Vec<usize> = scope
-            .order
-            .iter()
-            .copied()
-            .filter(|&index| status(index) == Status::Present)
-            .collect();
-        if present.is_empty() {
+        let mut statuses = vec![Status::Empty; scope.revisions.len()];
+        for (revision, facts) in scope.facts(head_schema, &|_| true, &self.snapshot.schema, None) {
+            statuses[revision] = RevisionFacts { revision, facts }.status();
+        }
+        let present = |index: usize| statuses[index] == Status::Present;
+        if !scope.order.iter().any(|&index| present(index)) {
             let nothing_there = scope
                 .order
                 .iter()
-                .all(|&index| matches!(status(index), Status::Absent | Status::Empty));
+                .all(|&index| matches!(statuses[index], Status::Absent | Status::Empty));
             return nothing_there.then_some(StampSuggestion::UpgradeFromEmpty);
         }
-        let mut closure = HashSet::new();
-        for &index in &present {
-            closure.extend(scope.graph.ancestors(index));
+        // Walking the graph newest first: whether a present revision follows each revision. A
+        // revision is an ancestor of a present one when it is present or one follows it.
+        let mut present_below = vec![false; scope.revisions.len()];
+        for &index in scope.order.iter().rev() {
+            let below = scope
+                .children(index)
+                .into_iter()
+                .any(|child| present(child) || present_below[child]);
+            present_below[index] = below;
         }
+        let in_closure = |index: usize| present(index) || present_below[index];
         let clean = scope.order.iter().all(|&index| {
-            let status = status(index);
-            if closure.contains(&index) {
-                matches!(status, Status::Present | Status::Empty)
+            if in_closure(index) {
+                matches!(statuses[index], Status::Present | Status::Empty)
             } else {
-                matches!(status, Status::Absent | Status::Empty)
+                matches!(statuses[index], Status::Absent | Status::Empty)
             }
         });
         if !clean {
             return None;
         }
-        // The newest present revisions: those no other present revision descends from.
-        let newest: Vec<usize> = present
-            .iter()
-            .copied()
-            .filter(|&index| {
-                !present
-                    .iter()
-                    .any(|&other| other != index && scope.graph.ancestors(other).contains(&index))
-            })
-            .collect();
-        let complete = scope
+        let newest: Vec<usize> = scope
             .order
             .iter()
-            .all(|&index| closure.contains(&index) || status(index) == Status::Empty);
+            .copied()
+            .filter(|&index| present(index) && !present_below[index])
+            .collect();
+        // Revisions with nothing to look at (data migrations) after the newest present ones may
+        // or may not have run: stamping before them and upgrading runs them, which is the safer
+        // guess, so the stamp is complete only when nothing follows.
+        let complete = scope.order.iter().all(|&index| in_closure(index));
         Some(StampSuggestion::Stamp {
             revisions: newest,
             complete,
@@ -814,16 +838,10 @@ impl<'a> Scope<'a> {
         children
     }
 
-    /// `index` and every revision after it in the graph.
-    fn descendants(&self, index: usize) -> HashSet<usize> {
-        let mut seen = HashSet::new();
-        let mut stack = vec![index];
-        while let Some(current) = stack.pop() {
-            if seen.insert(current) {
-                stack.extend(self.children(current));
-            }
-        }
-        seen
+    fn parents(&self, index: usize) -> Vec<usize> {
+        let mut parents = self.graph.parents(index, EdgeKind::Down);
+        parents.extend(self.graph.parents(index, EdgeKind::DependsOn));
+        parents
     }
 
     fn index_of_origin(&self, origin: Option<&Origin>) -> Option<usize> {

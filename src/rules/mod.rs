@@ -39,6 +39,7 @@ mod unmodeled_operation;
 pub mod unparsable_migration;
 mod untracked_column;
 mod untracked_table;
+pub mod unused_ignore;
 
 /// How serious a finding is. Ordered: `Info < Warning < Error`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -307,10 +308,13 @@ registry! {
         "a table in the database that no migration creates";
     UntrackedColumn, "untracked-column", Warning, untracked_column,
         "a column in the database that no migration creates";
+    UnusedIgnore, "unused-ignore", Info, unused_ignore,
+        "a `# driftlint: ignore[...]` comment that matches no finding, or names no rule";
 }
 
 pub use expectation_checks::check_expectations;
 pub use lint_config::apply_lint_config;
+pub use unused_ignore::{HEADER_RULES, LIVE_ONLY_RULES, apply_inline_ignores};
 
 /// The branch labels that apply to a revision (its own and its ancestors'), as `alembic heads`
 /// shows them.

@@ -15,7 +15,7 @@
 //! the revision.
 
 use super::live_checks::{and_list, head_word, revision_title, revisions_phrase, tool_command};
-use super::live_state::{Fact, LiveState, RevisionFacts};
+use super::live_state::{Change, Fact, LiveState, RevisionFacts};
 use super::{Context, Finding, FindingSource, Rule};
 use crate::fix::revisions::{VersionChange, partial_fix, versions_after};
 
@@ -112,8 +112,23 @@ fn finding(
     .object(&first.schema, &first.table, first.column.as_deref())
     .revision(revision.id.clone())
     .help(help);
+    // A present table's own columns go without saying.
+    let created_and_present = |schema: &str, table: &str| {
+        facts.facts.iter().any(|fact| {
+            fact.present
+                && fact.change == Change::CreatesTable
+                && fact.schema == schema
+                && fact.table == table
+        })
+    };
     for fact in &facts.facts {
         if fact.span == first.span && fact.text == first.text {
+            continue;
+        }
+        if fact.present
+            && fact.change == Change::AddsColumn
+            && created_and_present(&fact.schema, &fact.table)
+        {
             continue;
         }
         let text = if fact.present {
@@ -185,6 +200,20 @@ mod tests {
                 "\\endif",
             ]
         );
+    }
+
+    #[test]
+    fn the_rendered_finding_marks_what_is_applied_and_what_is_not() {
+        let project = app_project();
+        let mut live = project.live_at(&["r3"]);
+        drop_column(&mut live.schema, "users", "locked_until");
+        let found = project.findings(live, None);
+        insta::assert_snapshot!(crate::report::human::render(
+            &project.sources,
+            &found,
+            false,
+            100
+        ));
     }
 
     #[test]

@@ -71,24 +71,10 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         and_list(&named)
     );
 
-    // The revisions the schema really has: the applied ones outside the tail that no other
-    // applied revision outside the tail follows.
-    let in_tail = |index: usize| live.absent_tail.contains(&index);
-    let kept: Vec<usize> = live
-        .applied
+    let real_position: Vec<String> = live
+        .schema_position
         .iter()
-        .copied()
-        .filter(|&index| !in_tail(index))
-        .collect();
-    let real_position: Vec<String> = kept
-        .iter()
-        .copied()
-        .filter(|&index| {
-            !kept
-                .iter()
-                .any(|&other| other != index && ctx.graph.ancestors(other).contains(&index))
-        })
-        .map(|index| ctx.revisions[index].id.clone())
+        .map(|&index| ctx.revisions[index].id.clone())
         .collect();
     let stamp_target = if real_position.is_empty() {
         "base".to_owned()
@@ -167,6 +153,20 @@ mod tests {
                  `alembic upgrade head`"
             )
         );
+    }
+
+    #[test]
+    fn the_rendered_finding_labels_every_missing_change() {
+        let project = app_project();
+        let mut live = project.live_at(&["r2"]);
+        live.versions = Some(vec!["r3".to_owned()]);
+        let found = project.findings(live, None);
+        insta::assert_snapshot!(crate::report::human::render(
+            &project.sources,
+            &found,
+            false,
+            100
+        ));
     }
 
     #[test]

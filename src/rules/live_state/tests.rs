@@ -421,3 +421,47 @@ fn drop_table_helper_and_drop_primary_key_are_usable() {
         ]
     );
 }
+
+#[test]
+fn tables_an_operation_that_did_not_fit_touches_are_not_compared_with_the_replay() {
+    let project = TestProject::new(vec![
+        step(
+            "f1",
+            &[],
+            vec![create_table("users", vec![col("id", "integer").pk()])],
+        ),
+        // The column was added by SQL the migrations do not show; the replay cannot drop it.
+        step("f2", &["f1"], vec![drop_column_op("users", "legacy")]),
+    ]);
+    let mut live = project.live_at(&["f2"]);
+    table_mut(&mut live.schema, "users")
+        .columns
+        .push(plain_column("nickname", "text"));
+    let state = project.state(live.clone(), None);
+    assert!(state.replay_unsure_about("public", "users"));
+    let found = project.findings(live, None);
+    assert!(
+        found
+            .iter()
+            .all(|finding| finding.source != crate::rules::FindingSource::Database),
+        "{:?}",
+        lines(&found)
+    );
+}
+
+#[test]
+fn without_a_usable_revision_a_missing_column_still_names_the_revision_that_adds_it() {
+    let mut project = app_project();
+    let expectations =
+        project.expectations("version: 1\ntables:\n  users:\n    columns: [id, locked_until]\n");
+    let mut live = project.live_at(&["r2"]);
+    live.versions = Some(vec!["0ddba11c0ffee".to_owned()]);
+    let found = project.findings(live, Some(&expectations));
+    assert_eq!(
+        lines(&found),
+        [
+            "database-unknown-revision: - (0ddba11c0ffee)",
+            "missing-column: public.users.locked_until (r3)",
+        ]
+    );
+}
