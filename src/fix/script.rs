@@ -116,6 +116,9 @@ struct Placed {
     main: Vec<String>,
     /// Version table statements, run last in the transaction.
     version: Vec<String>,
+    /// A new table's foreign keys, run with the keys: the table they reference may be created by
+    /// a later fix.
+    keys: Vec<String>,
     /// After the transaction, each with the guard it sat under.
     outside: Vec<String>,
     /// Statements left commented out as destructive.
@@ -124,7 +127,7 @@ struct Placed {
 
 /// Splits a fix's lines into where they go, commenting out destructive statements unless
 /// `allow_destructive`.
-fn place(fix: &Fix, revisions_phase: bool, allow_destructive: bool) -> Placed {
+fn place(fix: &Fix, phase: Phase, allow_destructive: bool) -> Placed {
     let mut placed = Placed::default();
     let marks_present = fix.sql.iter().any(|l| l.starts_with(DESTRUCTIVE_MARK));
     let whole_fix_destructive = fix.safety == Safety::Destructive && !marks_present;
@@ -175,8 +178,10 @@ fn place(fix: &Fix, revisions_phase: bool, allow_destructive: bool) -> Placed {
                 block.push_str("\n\\endif");
             }
             placed.outside.push(block);
-        } else if revisions_phase && guards.is_empty() && is_version_statement(line) {
+        } else if phase == Phase::Revisions && guards.is_empty() && is_version_statement(line) {
             placed.version.push(text);
+        } else if phase == Phase::Tables && guards.is_empty() && line.starts_with("ALTER TABLE ") {
+            placed.keys.push(text);
         } else {
             placed.main.push(text);
         }
@@ -202,8 +207,22 @@ pub fn render_script(findings: &[Finding], meta: &ScriptMeta, allow_destructive:
     let mut version = Vec::new();
     let mut outside = Vec::new();
     let mut left_out = 0;
+    let mut deferred_keys: Vec<(String, String)> = Vec::new();
+    let mut keys_emitted = false;
+    let emit_keys = |body: &mut String, deferred: &[(String, String)]| {
+        for (heading, statement) in deferred {
+            body.push('\n');
+            body.push_str(heading);
+            body.push_str(statement);
+            body.push('\n');
+        }
+    };
     for (phase, _, finding, fix) in &runnable {
-        let placed = place(fix, *phase == Phase::Revisions, allow_destructive);
+        if *phase >= Phase::Keys && !keys_emitted {
+            emit_keys(&mut body, &deferred_keys);
+            keys_emitted = true;
+        }
+        let placed = place(fix, *phase, allow_destructive);
         left_out += placed.destructive_left_out;
         let heading = format!(
             "-- {}: {}\n-- fix: {}\n",
@@ -223,6 +242,12 @@ pub fn render_script(findings: &[Finding], meta: &ScriptMeta, allow_destructive:
         for statement in placed.outside {
             outside.push((heading.clone(), statement));
         }
+        for statement in placed.keys {
+            deferred_keys.push((format!("{}-- (its foreign keys)\n", heading), statement));
+        }
+    }
+    if !keys_emitted {
+        emit_keys(&mut body, &deferred_keys);
     }
 
     let mut out = String::new();
@@ -405,6 +430,36 @@ mod tests {
         assert!(!script.contains("***"));
         assert!(script.contains("\\set ON_ERROR_STOP on\n\nBEGIN;\n"));
         assert!(script.trim_end().ends_with("COMMIT;"));
+    }
+
+    #[test]
+    fn a_new_tables_foreign_keys_wait_for_every_new_table() {
+        let findings = vec![
+            finding(
+                Rule::MissingTable,
+                "a",
+                fix(
+                    Safety::Safe,
+                    &[
+                        "CREATE TABLE IF NOT EXISTS a (id int PRIMARY KEY, b_id int);",
+                        "ALTER TABLE a DROP CONSTRAINT IF EXISTS a_b_id_fkey;",
+                        "ALTER TABLE a ADD CONSTRAINT a_b_id_fkey FOREIGN KEY (b_id) REFERENCES b (id);",
+                    ],
+                ),
+            ),
+            finding(
+                Rule::MissingTable,
+                "b",
+                fix(
+                    Safety::Safe,
+                    &["CREATE TABLE IF NOT EXISTS b (id int PRIMARY KEY);"],
+                ),
+            ),
+        ];
+        let script = render_script(&findings, &meta(), false);
+        let create_b = script.find("CREATE TABLE IF NOT EXISTS b").expect("b");
+        let foreign_key = script.find("ADD CONSTRAINT a_b_id_fkey").expect("fk");
+        assert!(create_b < foreign_key, "{script}");
     }
 
     #[test]
