@@ -226,8 +226,10 @@ CREATE TABLE users (
     email character varying(120) NOT NULL,
     name text NOT NULL,
     locked_until timestamp without time zone,
-    is_guest boolean DEFAULT false NOT NULL
+    is_guest boolean DEFAULT false NOT NULL,
+    handle text UNIQUE
 );
+CREATE INDEX ix_users_lower_handle ON users (lower(handle));
 CREATE TABLE tags (id serial PRIMARY KEY, label text NOT NULL);
 CREATE TABLE system_config (key character varying(64) NOT NULL, value text, CONSTRAINT system_config_pkey PRIMARY KEY (key));
 CREATE TABLE audit_log (
@@ -291,6 +293,18 @@ fn table_column_key_type_nullability_and_untracked_fixes_repair_a_damaged_databa
                 "users",
                 users.column("is_guest").expect("column"),
                 Some("0002"),
+            ),
+        ),
+        finding(
+            Rule::MissingColumn,
+            "column public.users.handle does not exist",
+            // Comes back with its unique constraint and its index.
+            add_column_fix(
+                &model,
+                "public",
+                "users",
+                users.column("handle").expect("column"),
+                None,
             ),
         ),
         finding(

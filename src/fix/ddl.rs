@@ -86,11 +86,89 @@ pub fn add_column_fix(
         ));
         sql.extend(set_not_null_guarded(schema, table, &column.name));
     }
+    sql.extend(constraints_on_column(
+        schema_model,
+        schema,
+        table,
+        &column.name,
+    ));
     Fix {
         title: format!("add column {schema}.{table}.{}", column.name),
         sql,
         safety: Safety::Safe,
     }
+}
+
+/// What went with the column when it was dropped and comes back with it: the unique constraints,
+/// foreign keys and indexes of the migrations' table that use it. Constraints are dropped
+/// (`IF EXISTS`) before being added, so the pair can run twice.
+fn constraints_on_column(
+    schema_model: &Schema,
+    schema: &str,
+    table: &str,
+    column: &str,
+) -> Vec<String> {
+    let Some(model) = schema_model.table(schema, table) else {
+        return Vec::new();
+    };
+    let qualified = quote_qualified(schema, table);
+    let uses = |columns: &[String]| columns.iter().any(|c| c == column);
+    let mut sql = Vec::new();
+    let mut replace = |name: &str, definition: String| {
+        sql.push(format!(
+            "ALTER TABLE {qualified} DROP CONSTRAINT IF EXISTS {};",
+            quote_ident(name)
+        ));
+        sql.push(format!(
+            "ALTER TABLE {qualified} ADD CONSTRAINT {} {definition};",
+            quote_ident(name)
+        ));
+    };
+    for unique in model.uniques.iter().filter(|u| uses(&u.columns)) {
+        replace(
+            &unique.name,
+            format!("UNIQUE ({})", ident_list(&unique.columns)),
+        );
+    }
+    for fk in model.foreign_keys.iter().filter(|fk| uses(&fk.columns)) {
+        let references = if fk.ref_columns.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", ident_list(&fk.ref_columns))
+        };
+        replace(
+            &fk.name,
+            format!(
+                "FOREIGN KEY ({}) REFERENCES {}{references}",
+                ident_list(&fk.columns),
+                quote_qualified(&fk.ref_schema, &fk.ref_table)
+            ),
+        );
+    }
+    let columns = model.columns.iter().map(|c| c.name.as_str()).collect();
+    for index in &model.indexes {
+        let mentions = index.columns.iter().any(|entry| {
+            entry == column
+                || crate::schema::sql::referenced_identifiers(entry)
+                    .iter()
+                    .any(|name| name == column)
+        });
+        if !mentions {
+            continue;
+        }
+        let entries: Vec<String> = index
+            .columns
+            .iter()
+            .map(|entry| index_entry(entry, &columns))
+            .collect();
+        sql.push(format!(
+            "CREATE {}INDEX IF NOT EXISTS {} ON {qualified} ({});",
+            if index.unique { "UNIQUE " } else { "" },
+            quote_ident(&index.name),
+            entries.join(", ")
+        ));
+    }
+    sql
 }
 
 /// `missing-table`, live: the table as the migrations leave it at the head (columns with
@@ -483,6 +561,49 @@ mod tests {
             "ALTER TABLE public.users ALTER COLUMN tier SET NOT NULL;"
         );
         assert_eq!(fix.sql.last().map(String::as_str), Some("\\endif"));
+    }
+
+    #[test]
+    fn a_column_comes_back_with_its_constraints_and_indexes() {
+        let mut schema_model = Schema::default();
+        let mut users = Table::new("public", "users");
+        users.columns = vec![
+            column("id", "integer", false),
+            column("email", "text", true),
+        ];
+        users.uniques.push(crate::schema::model::UniqueConstraint {
+            name: "users_email_key".into(),
+            columns: vec!["email".into()],
+        });
+        users.indexes.push(crate::schema::model::Index {
+            name: "ix_users_lower_email".into(),
+            columns: vec!["lower(email)".into()],
+            unique: false,
+        });
+        users.indexes.push(crate::schema::model::Index {
+            name: "ix_users_id".into(),
+            columns: vec!["id".into()],
+            unique: false,
+        });
+        schema_model
+            .tables
+            .insert(("public".into(), "users".into()), users);
+        let fix = add_column_fix(
+            &schema_model,
+            "public",
+            "users",
+            &column("email", "text", true),
+            None,
+        );
+        assert_eq!(
+            fix.sql,
+            [
+                "ALTER TABLE public.users ADD COLUMN IF NOT EXISTS email text;",
+                "ALTER TABLE public.users DROP CONSTRAINT IF EXISTS users_email_key;",
+                "ALTER TABLE public.users ADD CONSTRAINT users_email_key UNIQUE (email);",
+                "CREATE INDEX IF NOT EXISTS ix_users_lower_email ON public.users ((lower(email)));",
+            ]
+        );
     }
 
     #[test]

@@ -78,6 +78,19 @@ mod tests {
             columns: vec!["id".into()],
             set_by: None,
         });
+        table.uniques.push(crate::schema::model::UniqueConstraint {
+            name: "order_User_key".into(),
+            columns: vec!["User".into()],
+        });
+        table.indexes.push(crate::schema::model::Index {
+            name: "ix_order_lower_user".into(),
+            columns: vec!["lower(\"User\")".into()],
+            unique: true,
+        });
+        let mut with_order = Schema::default();
+        with_order
+            .tables
+            .insert(("public".into(), "order".into()), table.clone());
         let key = PrimaryKey {
             name: "system_config_pkey".into(),
             columns: vec!["key".into()],
@@ -111,6 +124,7 @@ mod tests {
                 None,
             ),
             create_table_fix(&Schema::default(), &table, Some("0001")),
+            add_column_fix(&with_order, "public", "order", &table.columns[2], None),
             replace_primary_key_fix(
                 "public",
                 "system_config",
