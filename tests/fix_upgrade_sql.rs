@@ -41,12 +41,10 @@ fn normalise(statement: &str) -> String {
 
 /// Statements of `alembic upgrade heads --sql`, by the revision whose `-- Running upgrade … -> X`
 /// header precedes them; the version table's statements are left out.
-fn alembic_statements(case: &str) -> BTreeMap<String, Vec<String>> {
-    let output = support::alembic(
-        &fixture(case),
-        &["upgrade", "heads", "--sql"],
-        "postgresql://offline@127.0.0.1/offline",
-    );
+fn alembic_statements(dir: &Path, config: &[&str]) -> BTreeMap<String, Vec<String>> {
+    let mut args = config.to_vec();
+    args.extend(["upgrade", "heads", "--sql"]);
+    let output = support::alembic(dir, &args, "postgresql://offline@127.0.0.1/offline");
     let mut by_revision: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut current: Option<String> = None;
     let mut statement = String::new();
@@ -81,8 +79,9 @@ fn alembic_statements(case: &str) -> BTreeMap<String, Vec<String>> {
 }
 
 /// Statements driftlint renders for every revision of the fixture, by revision id.
-fn driftlint_statements(case: &str) -> BTreeMap<String, Vec<String>> {
-    let project = discover(&fixture(case), None).unwrap_or_else(|e| panic!("{case}: {e}"));
+fn driftlint_statements(dir: &Path) -> BTreeMap<String, Vec<String>> {
+    let case = dir.display();
+    let project = discover(dir, None).unwrap_or_else(|e| panic!("{case}: {e}"));
     let mut sources = Sources::new();
     let loaded = load(&project, &mut sources).unwrap_or_else(|e| panic!("{case}: {e}"));
     let graph = RevisionGraph::build(&loaded.revisions);
@@ -99,11 +98,17 @@ fn driftlint_statements(case: &str) -> BTreeMap<String, Vec<String>> {
 }
 
 fn compare(case: &str) {
+    compare_project(&fixture(case), &[]);
+}
+
+/// Compares the project in `dir`; `config` are Alembic's options naming its configuration.
+fn compare_project(dir: &Path, config: &[&str]) {
     if !support::alembic_available() {
         return;
     }
-    let expected = alembic_statements(case);
-    let actual = driftlint_statements(case);
+    let case = dir.display();
+    let expected = alembic_statements(dir, config);
+    let actual = driftlint_statements(dir);
     assert_eq!(
         expected.keys().collect::<Vec<_>>(),
         actual.keys().collect::<Vec<_>>(),
@@ -142,6 +147,15 @@ fn batch_operations_render_as_alembic_renders_them() {
 #[test]
 fn branches_render_as_alembic_renders_them() {
     compare("branches");
+}
+
+/// The Flask-Migrate-style app of the live scenarios: batch operations, enum types, data fixes.
+#[test]
+fn the_live_app_renders_as_alembic_renders_it() {
+    compare_project(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/live/app"),
+        &["-c", "migrations/alembic.ini"],
+    );
 }
 
 /// Every fixture's upgrade, rendered from the first revision to the heads, runs on PostgreSQL
