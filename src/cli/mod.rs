@@ -295,8 +295,69 @@ fn check(args: &CheckArgs, term: Terminal) -> Outcome {
         CheckFormat::Sarif => report::sarif::render(&ws.sources, &findings),
         CheckFormat::Github => report::github::render(&ws.sources, &findings),
     };
-    emit(&text)?;
+    // With `--fix-sql -` the script owns standard output and the report goes to standard error.
+    let shown_url = database_url.as_ref().map(ToString::to_string);
+    if write_fix_script(args, &cwd, &ws, &findings, shown_url)? {
+        eprint!("{text}");
+    } else {
+        emit(&text)?;
+    }
     Ok(exit_code(&findings, args.deny_warnings))
+}
+
+/// Writes the fix script when `--fix-sql` asks for it; `true` when it went to standard output.
+/// `database` is the checked database as `DatabaseUrl` shows it (no password).
+fn write_fix_script(
+    args: &CheckArgs,
+    cwd: &Path,
+    ws: &Workspace,
+    findings: &[Finding],
+    database: Option<String>,
+) -> Result<bool, Failure> {
+    let Some(target) = &args.fix_sql else {
+        return Ok(false);
+    };
+    let shown = |path: &Path| crate::source::display_path(path);
+    let migrations = ws
+        .project
+        .script_dir
+        .as_deref()
+        .or(ws.project.version_dirs.first().map(PathBuf::as_path))
+        .map_or_else(|| "none".to_owned(), shown);
+    let expectations = match &args.input.expectations {
+        Some(path) => Some(shown(path)),
+        None => expect::find_default(cwd).map(|path| shown(&path)),
+    };
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs());
+    let meta = crate::fix::script::ScriptMeta {
+        migrations,
+        expectations,
+        database,
+        generated_at: crate::fix::script::format_utc(seconds),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    let script = crate::fix::script::render_script(findings, &meta, args.allow_destructive);
+    if target.as_os_str() == "-" {
+        emit(&script)?;
+        return Ok(true);
+    }
+    std::fs::write(cwd.join(target), script).map_err(|error| {
+        Failure::Diagnostic(Box::new(FixScriptNotWritten {
+            path: target.display().to_string(),
+            error: error.to_string(),
+        }))
+    })?;
+    Ok(false)
+}
+
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("cannot write the fix script to {path}: {error}")]
+#[diagnostic(code(driftlint::fix_script_not_written))]
+struct FixScriptNotWritten {
+    path: String,
+    error: String,
 }
 
 fn heads(args: &InputArgs) -> Outcome {

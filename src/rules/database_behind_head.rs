@@ -6,6 +6,7 @@
 
 use super::live_checks::{and_list, head_word, revision_title, revisions_phrase, tool_command};
 use super::{Context, Finding, FindingSource, Rule};
+use crate::fix::revisions::pending_upgrade_fix;
 
 pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(live) = ctx.live else {
@@ -76,6 +77,24 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         )
         .revision(first_revision.id.clone())
         .help(help);
+    // The pending revisions as SQL; those already in the database (run by hand) are skipped. A
+    // revision that stopped part way has its own fix (`partially-applied-revision`), after
+    // which this one applies.
+    if live.partial_pending.is_empty() {
+        let version_table = live
+            .version_table()
+            .cloned()
+            .unwrap_or_else(|| ("public".to_owned(), "alembic_version".to_owned()));
+        finding = finding.fix(pending_upgrade_fix(
+            ctx.revisions,
+            ctx.graph,
+            ctx.sources,
+            rows,
+            &live.pending,
+            &live.present_pending,
+            &version_table,
+        ));
+    }
     for &index in live.pending.iter().skip(1) {
         let revision = &ctx.revisions[index];
         finding = finding.related(revision.id_span.clone(), "pending as well");

@@ -5,6 +5,7 @@
 use super::live_checks::{and_list, head_word, tool_command};
 use super::live_state::{Position, StampSuggestion};
 use super::{Context, Finding, FindingSource, Rule};
+use crate::fix::guidance;
 
 pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(live) = ctx.live else {
@@ -59,8 +60,34 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             tool_command(ctx.flavor, "stamp REV")
         ),
     };
+    let tool = tool_of(ctx.flavor);
+    let fix = match &live.stamp_suggestion {
+        Some(StampSuggestion::UpgradeFromEmpty) => Some(guidance::upgrade_from_empty_fix(tool)),
+        Some(StampSuggestion::Stamp {
+            revisions,
+            complete,
+        }) => {
+            let ids: Vec<String> = revisions
+                .iter()
+                .map(|&index| ctx.revisions[index].id.clone())
+                .collect();
+            Some(guidance::stamp_fix(tool, &ids, *complete))
+        }
+        None => None,
+    };
     finding = finding.help(help);
+    if let Some(fix) = fix {
+        finding = finding.fix(fix);
+    }
     out.push(finding);
+}
+
+/// The tool whose commands the guidance names.
+pub(super) fn tool_of(flavor: super::Flavor) -> guidance::Tool {
+    match flavor {
+        super::Flavor::Alembic => guidance::Tool::Alembic,
+        super::Flavor::FlaskMigrate => guidance::Tool::FlaskMigrate,
+    }
 }
 
 #[cfg(test)]

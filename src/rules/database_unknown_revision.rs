@@ -5,8 +5,9 @@
 //! the untracked objects are still checked.
 
 use super::live_checks::tool_command;
-use super::live_state::Position;
+use super::live_state::{Position, StampSuggestion};
 use super::{Context, Finding, FindingSource, Rule, edit_distance};
+use crate::fix::guidance;
 
 pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(live) = ctx.live else {
@@ -19,6 +20,16 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         .version_table()
         .cloned()
         .unwrap_or_else(|| ("public".to_owned(), "alembic_version".to_owned()));
+    // The revisions whose schema the database has, when exactly some do.
+    let matching: Option<Vec<String>> = match &live.stamp_suggestion {
+        Some(StampSuggestion::Stamp { revisions, .. }) => Some(
+            revisions
+                .iter()
+                .map(|&index| ctx.revisions[index].id.clone())
+                .collect(),
+        ),
+        _ => None,
+    };
     for id in unknown {
         let mut help = format!(
             "deploy (or check out) the code that has revision {id}, or restore its file; if it \
@@ -37,7 +48,12 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 ),
             )
             .revision(id.clone())
-            .help(help),
+            .help(help)
+            .fix(guidance::unknown_revision_fix(
+                super::database_not_versioned::tool_of(ctx.flavor),
+                std::slice::from_ref(id),
+                matching.as_deref(),
+            )),
         );
     }
 }

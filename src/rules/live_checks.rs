@@ -10,11 +10,11 @@
 //! carries a fix for the database) with the expectation's place added as a related label.
 //! Tables an operation the replay cannot model touches are not compared with the replay.
 
-use super::live_fixes;
 use super::live_state::{Change, LiveState, same_type};
 use super::{Context, Finding, FindingSource, Flavor, Label, Rule};
 use crate::alembic::Revision;
 use crate::expect::Expectations;
+use crate::fix::ddl;
 use crate::schema::model::{Origin, Schema, Table};
 
 /// A rule's expectation check, as each rule module exports it.
@@ -169,8 +169,7 @@ pub(super) fn missing_tables(
                      table as the revision does"
                 ));
                 if live.live().table(&table.schema, from).is_some() {
-                    finding =
-                        finding.fix(live_fixes::rename_table(&table.schema, from, &table.name));
+                    finding = finding.fix(ddl::rename_table_fix(&table.schema, from, &table.name));
                 }
                 finding
             }
@@ -183,7 +182,11 @@ pub(super) fn missing_tables(
                     ),
                     ..finding
                 }
-                .fix(live_fixes::create_table(table))
+                .fix(ddl::create_table_fix(
+                    reference,
+                    table,
+                    origin.map(|o| o.revision.as_str()),
+                ))
                 .help(format!(
                     "{qualified} was dropped by hand, or never created: create it as the revision \
                      does (the fix below), or restore it from a backup"
@@ -236,7 +239,7 @@ pub(super) fn missing_columns(
                          the column as the revision does"
                     ));
                     if present.column(from).is_some() {
-                        finding = finding.fix(live_fixes::rename_column(
+                        finding = finding.fix(ddl::rename_column_fix(
                             &table.schema,
                             &table.name,
                             from,
@@ -254,7 +257,13 @@ pub(super) fn missing_columns(
                         ),
                         ..finding
                     }
-                    .fix(live_fixes::add_column(&table.schema, &table.name, column))
+                    .fix(ddl::add_column_fix(
+                        reference,
+                        &table.schema,
+                        &table.name,
+                        column,
+                        origin.map(|o| o.revision.as_str()),
+                    ))
                     .help(format!(
                         "{qualified} was dropped by hand: add it back as the revision defines it \
                          (the fix below; its data, if it had any, must come from a backup)"
@@ -300,7 +309,7 @@ pub(super) fn type_mismatches(
                 ),
             )
             .object(&table.schema, &table.name, Some(&column.name))
-            .fix(live_fixes::alter_type(
+            .fix(ddl::alter_type_fix(
                 &table.schema,
                 &table.name,
                 &column.name,
@@ -353,7 +362,7 @@ pub(super) fn nullability_mismatches(
                 ),
             )
             .object(&table.schema, &table.name, Some(&column.name))
-            .fix(live_fixes::alter_nullability(
+            .fix(ddl::alter_nullability_fix(
                 &table.schema,
                 &table.name,
                 &column.name,
@@ -408,12 +417,21 @@ pub(super) fn primary_key_mismatches(
                         list(&expected.columns)
                     ),
                 };
-                let fix = live_fixes::replace_primary_key(
+                // A key column the migrations no longer have (system_config keyed on `id`,
+                // then on `key` with `id` dropped) goes with the old key.
+                let dropped: Vec<String> = actual
+                    .map(|key| key.columns.as_slice())
+                    .unwrap_or_default()
+                    .iter()
+                    .filter(|column| table.column(column).is_none())
+                    .cloned()
+                    .collect();
+                let fix = ddl::replace_primary_key_fix(
                     &table.schema,
                     &table.name,
-                    actual.map(|key| key.name.as_str()),
-                    &expected.name,
-                    &expected.columns,
+                    actual,
+                    expected,
+                    &dropped,
                 );
                 (message, origin, Some(fix))
             }

@@ -302,6 +302,8 @@ impl LiveState {
             }
             Position::Unknown { .. } => {
                 state.unsure_tables = scope.unmodeled_tables(&|_| true);
+                // Which revision the schema matches tells what to re-record the version table as.
+                state.stamp_suggestion = state.suggest_stamp(&scope, head_schema);
             }
         }
         state

@@ -22,7 +22,6 @@ pub mod expectation_checks;
 pub mod forbidden_column_present;
 mod lint_config;
 mod live_checks;
-mod live_fixes;
 pub mod live_state;
 pub mod migration_snippets;
 pub mod missing_column;

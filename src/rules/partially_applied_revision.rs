@@ -15,11 +15,9 @@
 //! the revision.
 
 use super::live_checks::{and_list, head_word, revision_title, revisions_phrase, tool_command};
-use super::live_fixes;
 use super::live_state::{Change, Fact, LiveState, RevisionFacts};
 use super::{Context, Finding, FindingSource, Rule};
-use crate::fix::{Fix, Safety};
-use crate::schema::model::Schema;
+use crate::fix::revisions::{VersionChange, partial_fix, versions_after};
 
 /// How many changes the message itself names; the labels name them all.
 const NAMED_IN_MESSAGE: usize = 3;
@@ -28,8 +26,7 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(live) = ctx.live else {
         return;
     };
-    let (Some(rows), Some(at_database)) = (live.database_revisions(), &live.schema_at_database)
-    else {
+    let (Some(rows), Some(_)) = (live.database_revisions(), &live.schema_at_database) else {
         return;
     };
     let at: Vec<String> = rows
@@ -38,13 +35,13 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         .collect();
     for &index in &live.partial_applied {
         if let Some(facts) = live.facts.get(&index) {
-            out.push(finding(ctx, live, facts, at_database, None));
+            out.push(finding(ctx, live, facts, None));
         }
     }
-    if let Some(head_schema) = ctx.head_schema {
+    if ctx.head_schema.is_some() {
         for &index in &live.partial_pending {
             if let Some(facts) = live.facts.get(&index) {
-                out.push(finding(ctx, live, facts, head_schema, Some(&at)));
+                out.push(finding(ctx, live, facts, Some(&at)));
             }
         }
     }
@@ -68,7 +65,6 @@ fn finding(
     ctx: &Context<'_>,
     live: &LiveState,
     facts: &RevisionFacts,
-    reference: &Schema,
     pending_at: Option<&[String]>,
 ) -> Finding {
     let revision = &ctx.revisions[facts.revision];
@@ -142,78 +138,29 @@ fn finding(
         };
         finding = finding.related(fact.span.clone(), text);
     }
-    if let Some(fix) = finishing_fix(live, &absent, reference, &revision.id) {
-        finding = finding.fix(fix);
-    }
-    finding
-}
-
-/// The statements that make the missing changes, when each has one.
-fn finishing_fix(
-    live: &LiveState,
-    absent: &[&Fact],
-    reference: &Schema,
-    revision: &str,
-) -> Option<Fix> {
-    let mut sql = Vec::new();
-    let mut safety = Safety::Safe;
-    for fact in absent {
-        let table = reference.table(&fact.schema, &fact.table);
-        let column = table.and_then(|table| table.column(fact.column.as_deref()?));
-        let present_table = live.live().table(&fact.schema, &fact.table);
-        let present_column = present_table.and_then(|table| table.column(fact.column.as_deref()?));
-        let fix = match &fact.change {
-            Change::CreatesTable => live_fixes::create_table(table?),
-            Change::AddsColumn => live_fixes::add_column(&fact.schema, &fact.table, column?),
-            Change::RenamesTable { from } => {
-                live.live().table(&fact.schema, from)?;
-                live_fixes::rename_table(&fact.schema, from, &fact.table)
-            }
-            Change::RenamesColumn { from } => {
-                present_table?.column(from)?;
-                live_fixes::rename_column(&fact.schema, &fact.table, from, fact.column.as_deref()?)
-            }
-            Change::SetsType(ty) => live_fixes::alter_type(
-                &fact.schema,
-                &fact.table,
-                fact.column.as_deref()?,
-                &present_column?.ty,
-                ty,
-            ),
-            Change::SetsNullable(nullable) => live_fixes::alter_nullability(
-                &fact.schema,
-                &fact.table,
-                fact.column.as_deref()?,
-                *nullable,
-            ),
-            Change::SetsPrimaryKey(columns) => {
-                let key = table?.primary_key.as_ref()?;
-                live_fixes::replace_primary_key(
-                    &fact.schema,
-                    &fact.table,
-                    present_table?
-                        .primary_key
-                        .as_ref()
-                        .map(|present| present.name.as_str()),
-                    &key.name,
-                    columns,
-                )
-            }
-            Change::DropsTable => live_fixes::drop_table(&fact.schema, &fact.table),
-            Change::DropsColumn => {
-                live_fixes::drop_column(&fact.schema, &fact.table, fact.column.as_deref()?)
-            }
-        };
-        if fix.safety == Safety::Destructive {
-            safety = Safety::Destructive;
+    // A revision never recorded is recorded once finished, where `alembic upgrade` would put it.
+    let version = pending_at.map(|_| {
+        let rows = live.database_revisions().unwrap_or_default();
+        VersionChange {
+            table: live
+                .version_table()
+                .cloned()
+                .unwrap_or_else(|| ("public".to_owned(), "alembic_version".to_owned())),
+            from: rows.iter().map(|&i| ctx.revisions[i].id.clone()).collect(),
+            to: versions_after(ctx.graph, rows, &[facts.revision])
+                .into_iter()
+                .map(|i| ctx.revisions[i].id.clone())
+                .collect(),
         }
-        sql.extend(fix.sql);
-    }
-    Some(Fix {
-        title: format!("make the rest of revision {revision}'s changes by hand"),
-        sql,
-        safety,
-    })
+    });
+    finding.fix(partial_fix(
+        ctx.revisions,
+        ctx.graph,
+        ctx.sources,
+        facts.revision,
+        live.live(),
+        version.as_ref(),
+    ))
 }
 
 #[cfg(test)]
@@ -245,7 +192,13 @@ mod tests {
         );
         assert_eq!(
             finding.fix.as_ref().expect("fix").sql,
-            ["ALTER TABLE public.users ADD COLUMN locked_until timestamp without time zone;"]
+            [
+                "-- Running upgrade r2 -> r3 (versions/r3.py) — only what is missing",
+                "SELECT NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass('public.users') AND attname = 'locked_until' AND attnum > 0 AND NOT attisdropped) AS driftlint_finish_r3_0 \\gset",
+                "\\if :driftlint_finish_r3_0",
+                "ALTER TABLE users ADD COLUMN locked_until timestamp without time zone;",
+                "\\endif",
+            ]
         );
     }
 
@@ -290,7 +243,15 @@ mod tests {
         );
         assert_eq!(
             found[1].fix.as_ref().expect("fix").sql,
-            ["ALTER TABLE public.users ADD COLUMN is_test_account boolean;"]
+            [
+                "-- Running upgrade r1 -> r2 (versions/r2.py) — only what is missing",
+                "-- the first 1 operation of r2 reached the database; the rest follows",
+                "SELECT COALESCE((SELECT array_agg(version_num::text ORDER BY version_num COLLATE \"C\") FROM public.alembic_version), ARRAY[]::text[]) = ARRAY['r1']::text[] AS driftlint_finish_r2 \\gset",
+                "\\if :driftlint_finish_r2",
+                "ALTER TABLE users ADD COLUMN is_test_account boolean;",
+                "\\endif",
+                "UPDATE public.alembic_version SET version_num = 'r2' WHERE version_num = 'r1';",
+            ]
         );
         assert!(
             found[0]

@@ -10,9 +10,9 @@
 //! read, so they are not checked. Which columns are checked follows the expectations'
 //! `sequences:` (`all` by default, `none`, or a list of tables).
 
-use super::live_fixes;
 use super::{Context, Finding, FindingSource, Rule};
 use crate::expect::{Expectations, SequencesExpectation};
+use crate::fix::sequence::{SequenceFacts, setval_fix};
 use crate::source::Span;
 
 pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
@@ -86,13 +86,17 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 ),
             )
             .object(&table.schema, &table.name, Some(&column.name))
-            .fix(live_fixes::advance_sequence(
+            .fix(setval_fix(&SequenceFacts {
                 sequence_schema,
                 sequence_name,
-                &table.schema,
-                &table.name,
-                &column.name,
-            ))
+                table_schema: &table.schema,
+                table_name: &table.name,
+                column: &column.name,
+                increment: sequence.increment,
+                start: sequence.start,
+                extreme_found: Some(max),
+                next_found: Some(next),
+            }))
             .help(format!(
                 "{consequence}; rows were restored or inserted with explicit ids without moving \
                  the sequence: advance it past the maximum (the fix below)"
@@ -215,7 +219,14 @@ mod tests {
         );
         assert_eq!(
             finding.fix.as_ref().expect("fix").sql,
-            ["SELECT setval('public.users_id_seq', (SELECT max(id) FROM public.users));"]
+            [
+                "-- public.users.id reached 1042 when checked; public.users_id_seq would have handed out 25.",
+                "-- The max is read again here; the sequence only moves forward, and the next nextval() returns one step (1) past the column, or the start (1) for an empty table.",
+                "SELECT to_regclass('public.users') IS NOT NULL AND to_regclass('public.users_id_seq') IS NOT NULL AS driftlint_sequence_users_id_seq \\gset",
+                "\\if :driftlint_sequence_users_id_seq",
+                "SELECT setval('public.users_id_seq', GREATEST(\n    (SELECT COALESCE(max(id)::bigint + (1), 1) FROM public.users),\n    (SELECT CASE WHEN is_called THEN last_value + (1) ELSE last_value END FROM public.users_id_seq)\n), false);",
+                "\\endif",
+            ]
         );
         assert!(
             finding

@@ -11,6 +11,7 @@
 use super::live_checks::{and_list, head_word, revision_title, revisions_phrase, tool_command};
 use super::live_state::Fact;
 use super::{Context, Finding, FindingSource, Rule};
+use crate::fix::revisions::stamped_fix;
 
 /// How many missing changes the message itself names; the labels name them all.
 const NAMED_IN_MESSAGE: usize = 3;
@@ -91,7 +92,13 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         .at(first.span.clone(), format!("not applied: {}", first.text))
         .object(&first.schema, &first.table, first.column.as_deref())
         .revision(earliest_revision.id.clone())
-        .help(help);
+        .help(help)
+        .fix(stamped_fix(
+            ctx.revisions,
+            ctx.graph,
+            ctx.sources,
+            &live.absent_tail,
+        ));
     for fact in missing.iter().filter(|fact| fact.span != first.span) {
         finding = finding.related(fact.span.clone(), format!("not applied: {}", fact.text));
     }

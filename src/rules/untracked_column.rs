@@ -9,9 +9,10 @@
 //! `forbidden-column-present`'s finding, not this rule's.
 
 use super::live_checks::revision_title;
-use super::live_fixes;
 use super::live_state::Removal;
+use super::migration_snippets::adopt_column_snippet;
 use super::{Context, Finding, FindingSource, Rule};
+use crate::fix::ddl::untracked_column_fix;
 
 pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(live) = ctx.live else {
@@ -114,13 +115,20 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                      environment has it; or drop it (the fix below) if nothing reads it"
                 )),
             };
+            // A column a revision drops is not adopted: the migrations mean it gone.
+            let adoption = if dropped_by.is_none() {
+                adopt_column_snippet(&table.schema, &table.name, column)
+            } else {
+                Vec::new()
+            };
             out.push(
                 finding
                     .object(&table.schema, &table.name, Some(&column.name))
-                    .fix(live_fixes::drop_column(
+                    .fix(untracked_column_fix(
                         &table.schema,
                         &table.name,
                         &column.name,
+                        &adoption,
                     )),
             );
         }
@@ -146,7 +154,12 @@ mod tests {
         );
         assert_eq!(
             found[0].fix.as_ref().expect("fix").sql,
-            ["ALTER TABLE public.users DROP COLUMN nickname;"]
+            [
+                "-- to keep public.users.nickname, adopt it in a new migration:",
+                "--   op.add_column(\"users\", sa.Column(\"nickname\", sa.Text(), nullable=True))",
+                "-- DESTRUCTIVE: drops column public.users.nickname and its data",
+                "ALTER TABLE public.users DROP COLUMN IF EXISTS nickname;",
+            ]
         );
     }
 

@@ -8,9 +8,10 @@
 //! creates it at all. Tables an unmodelled operation touches are left alone.
 
 use super::live_checks::revision_title;
-use super::live_fixes;
 use super::live_state::Removal;
+use super::migration_snippets::adopt_table_snippet;
 use super::{Context, Finding, FindingSource, Rule};
+use crate::fix::ddl::untracked_table_fix;
 
 pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(live) = ctx.live else {
@@ -84,10 +85,16 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                  it with `lint.ignore: [{{ rule: untracked-table, table: {qualified} }}]`"
             )),
         };
+        // A table a revision drops is not adopted: the migrations mean it gone.
+        let adoption = if dropped_by.is_none() {
+            adopt_table_snippet(table)
+        } else {
+            Vec::new()
+        };
         out.push(
             finding
                 .object(&table.schema, &table.name, None)
-                .fix(live_fixes::drop_table(&table.schema, &table.name)),
+                .fix(untracked_table_fix(&table.schema, &table.name, &adoption)),
         );
     }
 }
@@ -116,7 +123,15 @@ mod tests {
         );
         assert_eq!(
             found[0].fix.as_ref().expect("fix").sql,
-            ["DROP TABLE public.tmp_import;"]
+            [
+                "-- to keep public.tmp_import, adopt it in a new migration:",
+                "--   op.create_table(",
+                "--       \"tmp_import\",",
+                "--       sa.Column(\"id\", sa.Integer(), nullable=True),",
+                "--   )",
+                "-- DESTRUCTIVE: drops table public.tmp_import and its rows",
+                "DROP TABLE IF EXISTS public.tmp_import;",
+            ]
         );
     }
 

@@ -443,8 +443,9 @@ impl Replayer {
                     self.apply_op(at, op)
                 }
             }
-            // Another rule reports what the replay cannot follow.
-            Op::Unmodeled { .. } => Ok(()),
+            // Another rule reports what the replay cannot follow; passed-through SQL changes
+            // nothing the model holds.
+            Op::Unmodeled { .. } | Op::Passthrough { .. } => Ok(()),
         }
     }
 

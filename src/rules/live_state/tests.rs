@@ -62,7 +62,10 @@ fn a_missing_column_found_by_the_expectations_and_the_replay_is_reported_once() 
     assert_eq!(project.text(&finding.related[0].span), "is_test_account");
     assert_eq!(
         finding.fix.as_ref().expect("fix").sql,
-        ["ALTER TABLE public.users ADD COLUMN is_test_account boolean;"]
+        [
+            "-- as revision r2 declares it",
+            "ALTER TABLE public.users ADD COLUMN IF NOT EXISTS is_test_account boolean;"
+        ]
     );
 }
 
@@ -129,8 +132,11 @@ fn manual_retype_nullability_and_primary_key_changes_name_the_revision_that_set_
     assert_eq!(
         found[2].fix.as_ref().expect("fix").sql,
         [
-            "ALTER TABLE public.system_config DROP CONSTRAINT system_config_pkey;",
+            "SELECT (SELECT array_agg(a.attname::text ORDER BY k.ord) FROM pg_catalog.pg_constraint c CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(attnum, ord) JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum WHERE c.conrelid = to_regclass('public.system_config') AND c.contype = 'p') IS DISTINCT FROM ARRAY['key']::text[] AS driftlint_key_system_config \\gset",
+            "\\if :driftlint_key_system_config",
+            "ALTER TABLE public.system_config DROP CONSTRAINT IF EXISTS system_config_pkey;",
             "ALTER TABLE public.system_config ADD CONSTRAINT system_config_pkey PRIMARY KEY (key);",
+            "\\endif",
         ]
     );
 }
@@ -409,7 +415,10 @@ fn drop_table_helper_and_drop_primary_key_are_usable() {
     assert_eq!(lines(&found), ["missing-table: public.notes (p1)"]);
     assert_eq!(
         found[0].fix.as_ref().expect("fix").sql,
-        ["CREATE TABLE public.notes (id serial NOT NULL);"]
+        [
+            "-- as the migrations make it (created by revision p1)",
+            "CREATE TABLE IF NOT EXISTS public.notes (\n    id SERIAL NOT NULL\n);"
+        ]
     );
 }
 
