@@ -3,7 +3,7 @@
 //! are computed only when a report needs them.
 
 use std::ops::Range;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// An index into [`Sources`].
@@ -53,6 +53,14 @@ impl Sources {
 
     pub fn add(&mut self, path: PathBuf, text: Arc<str>) -> FileId {
         let display = display_path(&path);
+        self.add_displayed(path, display, text)
+    }
+
+    /// [`Sources::add`] with the shown path given: made already by [`display_path_from`] (by
+    /// the threads that read the files, rather than one by one here), or a name that is not a
+    /// path below the working directory (`origin/main:migrations/versions/x.py` for a file read
+    /// from a git commit).
+    pub fn add_displayed(&mut self, path: PathBuf, display: String, text: Arc<str>) -> FileId {
         let id = FileId(u32::try_from(self.files.len()).expect("fewer than 2^32 source files"));
         self.files.push(SourceFile {
             path,
@@ -62,17 +70,6 @@ impl Sources {
         id
     }
 
-    /// Registers a file whose display name is not its path relative to the working directory:
-    /// a revision file read from a git commit shows as `origin/main:migrations/versions/x.py`.
-    pub fn add_named(&mut self, path: PathBuf, display: String, text: Arc<str>) -> FileId {
-        let id = FileId(u32::try_from(self.files.len()).expect("fewer than 2^32 source files"));
-        self.files.push(SourceFile {
-            path,
-            display,
-            text,
-        });
-        id
-    }
 
     pub fn get(&self, id: FileId) -> &SourceFile {
         &self.files[id.0 as usize]
@@ -114,10 +111,14 @@ pub fn line_col(text: &str, offset: usize) -> LineCol {
 
 /// `path` relative to the working directory when it lies below it, with `/` separators;
 /// otherwise the path as given.
-pub fn display_path(path: &std::path::Path) -> String {
-    let cwd = std::env::current_dir().ok();
+pub fn display_path(path: &Path) -> String {
+    display_path_from(path, std::env::current_dir().ok().as_deref())
+}
+
+/// [`display_path`] for the working directory `cwd` (`None` when it is unknown), for callers
+/// that show many paths and ask for the working directory once.
+pub fn display_path_from(path: &Path, cwd: Option<&Path>) -> String {
     let shown = cwd
-        .as_deref()
         .and_then(|cwd| path.strip_prefix(cwd).ok())
         .unwrap_or(path);
     let shown = shown.strip_prefix(".").unwrap_or(shown);

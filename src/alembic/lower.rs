@@ -20,6 +20,7 @@ pub mod satypes;
 
 use std::cell::Cell;
 use std::collections::HashMap;
+use std::fmt;
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{
@@ -27,6 +28,7 @@ use ruff_python_ast::{
     ModModule, Number, Operator, Stmt, StmtClassDef, StmtFunctionDef, UnaryOp,
 };
 use ruff_text_size::{Ranged, TextRange};
+use rustc_hash::FxHashMap;
 
 use crate::schema::ops::{
     Autoincrement, ColumnDef, Constraint, ConstraintKind, ForeignKeyRef, IdentitySpec, IndexDef,
@@ -126,7 +128,7 @@ enum Bound<'a> {
 
 /// One scope: the module, a function call, with its enclosing scope.
 struct Frame<'a> {
-    names: HashMap<&'a str, Bound<'a>>,
+    names: FxHashMap<&'a str, Bound<'a>>,
     parent: Option<usize>,
 }
 
@@ -347,7 +349,7 @@ impl<'a> Lowerer<'a> {
             text,
             file,
             frames: vec![Frame {
-                names: HashMap::new(),
+                names: FxHashMap::default(),
                 parent: None,
             }],
             star_imports: Vec::new(),
@@ -613,23 +615,44 @@ impl<'a> Lowerer<'a> {
 
     /// The dotted path an expression names (`sa.Column` → `sqlalchemy.Column`).
     fn path(&self, at: At<'a>) -> Option<String> {
+        let mut path = String::new();
+        self.write_path(at, &mut path).then_some(path)
+    }
+
+    /// Appends the dotted path `at` names to `out`; false (with `out` in any state) when it
+    /// names none. One buffer for the whole path: the lowering asks for thousands of them.
+    fn write_path(&self, at: At<'a>, out: &mut String) -> bool {
         match at.expr {
             Expr::Name(name) => match self.lookup(name.id.as_str(), at.frame) {
-                Some(Bound::Module(path)) => Some(path.clone()),
+                Some(Bound::Module(path)) => {
+                    out.push_str(path);
+                    true
+                }
                 Some(Bound::Expr(expr, frame)) => {
                     let (expr, frame) = (*expr, *frame);
-                    self.guarded(|| self.path(At { expr, frame }))
+                    self.guarded(|| self.write_path(At { expr, frame }, out).then_some(()))
+                        .is_some()
                 }
-                Some(_) => None,
-                None => self
-                    .star_imports
-                    .first()
-                    .map(|module| format!("{module}.{}", name.id.as_str())),
+                Some(_) => false,
+                None => match self.star_imports.first() {
+                    Some(module) => {
+                        out.push_str(module);
+                        out.push('.');
+                        out.push_str(name.id.as_str());
+                        true
+                    }
+                    None => false,
+                },
             },
-            Expr::Attribute(attr) => self
-                .path(at.child(&attr.value))
-                .map(|base| format!("{base}.{}", attr.attr.as_str())),
-            _ => None,
+            Expr::Attribute(attr) => {
+                if !self.write_path(at.child(&attr.value), out) {
+                    return false;
+                }
+                out.push('.');
+                out.push_str(attr.attr.as_str());
+                true
+            }
+            _ => false,
         }
     }
 
@@ -1039,7 +1062,12 @@ impl<'a> Lowerer<'a> {
     }
 
     /// An optional string argument: absent and `None` are `Ok(None)`.
-    fn optional_string(&self, at: Option<At<'a>>, what: &str) -> Result<Option<String>, Why> {
+    /// `what` names the argument in the reason; it is formatted only when there is one.
+    fn optional_string(
+        &self,
+        at: Option<At<'a>>,
+        what: impl fmt::Display,
+    ) -> Result<Option<String>, Why> {
         let Some(at) = at else { return Ok(None) };
         match self.value(at) {
             Some(Value::None) => Ok(None),
@@ -1052,7 +1080,11 @@ impl<'a> Lowerer<'a> {
     }
 
     /// An optional boolean argument.
-    fn optional_bool(&self, at: Option<At<'a>>, what: &str) -> Result<Option<bool>, Why> {
+    fn optional_bool(
+        &self,
+        at: Option<At<'a>>,
+        what: impl fmt::Display,
+    ) -> Result<Option<bool>, Why> {
         let Some(at) = at else { return Ok(None) };
         match self.value(at) {
             Some(Value::None) => Ok(None),
@@ -1087,7 +1119,7 @@ impl<'a> Lowerer<'a> {
     // ----------------------------------------------------------------------------------------
 
     fn lower_entry_function(&mut self, def: &'a StmtFunctionDef) {
-        let mut names = HashMap::new();
+        let mut names = FxHashMap::default();
         for param in def.parameters.iter_non_variadic_params() {
             let name = param.parameter.name.as_str();
             // `def upgrade(op, ...)`: Alembic's operations handed in as a parameter.
@@ -1675,7 +1707,7 @@ impl<'a> Lowerer<'a> {
         def: &'a StmtFunctionDef,
         call: &'a ExprCall,
         frame: usize,
-    ) -> Result<HashMap<&'a str, Bound<'a>>, String> {
+    ) -> Result<FxHashMap<&'a str, Bound<'a>>, String> {
         let params = &def.parameters;
         let args = &call.arguments;
         if args.args.iter().any(|a| matches!(a, Expr::Starred(_)))
@@ -1687,7 +1719,7 @@ impl<'a> Lowerer<'a> {
             );
         }
         let positional: Vec<_> = params.posonlyargs.iter().chain(&params.args).collect();
-        let mut names = HashMap::new();
+        let mut names = FxHashMap::default();
         let mut extra = Vec::new();
         for (index, arg) in args.args.iter().enumerate() {
             match positional.get(index) {
@@ -1797,7 +1829,7 @@ impl<'a> Lowerer<'a> {
                         expr: &k.value,
                         frame,
                     }),
-                    &format!("{schema_keyword}="),
+                    format_args!("{schema_keyword}="),
                 )?;
                 Ok(Target {
                     table: QualName { schema, name },
@@ -1829,7 +1861,7 @@ impl<'a> Lowerer<'a> {
                     expr: &k.value,
                     frame,
                 }),
-                &format!("{guard_keyword}="),
+                format_args!("{guard_keyword}="),
             )?
             .unwrap_or(false);
         if !guarded {
@@ -2774,23 +2806,24 @@ impl<'a> Lowerer<'a> {
                 continue;
             }
             let inner = self.deref(arg_at);
-            // Without `name=`, a first argument that is not a string and names nothing from
-            // SQLAlchemy is the column's name, computed at run time (a loop variable, an f-string).
-            let names_library_object = match inner.expr {
-                Expr::Call(c) => self.path(inner.child(&c.func)),
-                _ => self.path(inner),
-            }
-            .is_some_and(|p| classify(&p) != Sym::Other);
-            if index == 0 && !names_library_object && args.find_keyword("name").is_none() {
-                return Err(format!(
-                    "a column name computed at run time (`{}`)",
-                    self.snippet(arg.range())
-                ));
-            }
             let sym = match inner.expr {
                 Expr::Call(c) => self.path(inner.child(&c.func)),
                 _ => None,
             };
+            // Without `name=`, a first argument that is not a string and names nothing from
+            // SQLAlchemy is the column's name, computed at run time (a loop variable, an f-string).
+            if index == 0 && args.find_keyword("name").is_none() {
+                let names_library_object = match inner.expr {
+                    Expr::Call(_) => sym.as_deref().is_some_and(|p| classify(p) != Sym::Other),
+                    _ => self.path(inner).is_some_and(|p| classify(&p) != Sym::Other),
+                };
+                if !names_library_object {
+                    return Err(format!(
+                        "a column name computed at run time (`{}`)",
+                        self.snippet(arg.range())
+                    ));
+                }
+            }
             let Expr::Call(inner_call) = inner.expr else {
                 type_expr = Some(self.one_type(type_expr, arg_at)?);
                 continue;
@@ -2836,7 +2869,7 @@ impl<'a> Lowerer<'a> {
             .column_type(type_expr, table_schema)
             .map_err(|e| format!("column `{name}` of a type that cannot be mapped: {e}"))?;
         let flag = |k: &str| -> Result<Option<bool>, String> {
-            self.optional_bool(keyword(k), &format!("{k}="))
+            self.optional_bool(keyword(k), format_args!("{k}="))
                 .map_err(|why| format!("column `{name}` {}", why.what))
         };
         let nullable = flag("nullable")?;
@@ -2913,7 +2946,7 @@ impl<'a> Lowerer<'a> {
             .ok_or_else(|| format!("a foreign key to `{target}`, which names no table"))?;
         let keyword = |k: &str| args.find_keyword(k).map(|kw| at.child(&kw.value));
         let text = |k: &str| {
-            self.optional_string(keyword(k), &format!("{k}="))
+            self.optional_string(keyword(k), format_args!("{k}="))
                 .map_err(|why| format!("a foreign key {}", why.what))
         };
         Ok(ForeignKeyRef {

@@ -29,7 +29,7 @@ use super::discover::{Project, revision_files};
 use super::{Error, Revision, lower};
 use crate::rules::Finding;
 use crate::rules::unparsable_migration::{self as rule, BadByte};
-use crate::source::{FileId, Sources, Span, display_path, line_col};
+use crate::source::{FileId, Sources, Span, display_path_from, line_col};
 
 /// The revisions read from a project, and the findings reading them produced.
 #[derive(Debug, Default)]
@@ -106,15 +106,20 @@ pub fn load_inputs(
     options: LoadOptions,
 ) -> Loaded {
     let first_id = sources.len();
+    let cwd = std::env::current_dir().ok();
     let read: Vec<ReadFile> = inputs
         .par_iter()
         .enumerate()
         .map(|(index, input)| {
             let file = FileId(u32::try_from(first_id + index).expect("fewer than 2^32 files"));
             match input {
-                RevisionInput::Disk(path) => read_revision_file(path, file, options),
+                RevisionInput::Disk(path) => {
+                    read_revision_file(path, display_path_from(path, cwd.as_deref()), file, options)
+                }
                 RevisionInput::Bytes { display, bytes, .. } => {
-                    read_revision(bytes, file, &|| display.clone(), options)
+                    let mut read = read_revision(bytes, file, &|| display.clone(), options);
+                    read.display = display.clone();
+                    read
                 }
             }
         })
@@ -125,12 +130,10 @@ pub fn load_inputs(
         findings: Vec::new(),
     };
     for (input, file) in inputs.into_iter().zip(read) {
-        let id = match input {
-            RevisionInput::Disk(path) => sources.add(path, file.text),
-            RevisionInput::Bytes { path, display, .. } => {
-                sources.add_named(path, display, file.text)
-            }
+        let path = match input {
+            RevisionInput::Disk(path) | RevisionInput::Bytes { path, .. } => path,
         };
+        let id = sources.add_displayed(path, file.display, file.text);
         assert_eq!(
             id, file.file,
             "file ids are reserved in the order the files are added"
@@ -146,22 +149,32 @@ pub fn load_inputs(
 #[derive(Debug)]
 struct ReadFile {
     file: FileId,
+    /// The path as [`Sources`] shows it.
+    display: String,
     text: Arc<str>,
     revision: Option<Revision>,
     findings: Vec<Finding>,
 }
 
-fn read_revision_file(path: &Path, file: FileId, options: LoadOptions) -> ReadFile {
-    let display = || display_path(path);
-    match fs::read(path) {
-        Ok(bytes) => read_revision(&bytes, file, &display, options),
+fn read_revision_file(
+    path: &Path,
+    display: String,
+    file: FileId,
+    options: LoadOptions,
+) -> ReadFile {
+    let shown = || display.clone();
+    let mut read = match fs::read(path) {
+        Ok(bytes) => read_revision(&bytes, file, &shown, options),
         Err(error) => ReadFile {
             file,
+            display: String::new(),
             text: Arc::from(""),
             revision: None,
-            findings: vec![rule::unreadable(Span::new(file, 0..0), &display(), &error)],
+            findings: vec![rule::unreadable(Span::new(file, 0..0), &shown(), &error)],
         },
-    }
+    };
+    read.display = display;
+    read
 }
 
 /// Reads one revision file's bytes. `display` names the file in messages; it is called only
@@ -177,6 +190,7 @@ fn read_revision(
     if let Some(finding) = problem {
         return ReadFile {
             file,
+            display: String::new(),
             text,
             revision: None,
             findings: vec![finding],
@@ -186,6 +200,7 @@ fn read_revision(
     let revision = parse_revision(&text, file, display, options, &mut findings);
     ReadFile {
         file,
+        display: String::new(),
         text,
         revision,
         findings,

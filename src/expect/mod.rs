@@ -228,6 +228,45 @@ impl Expectations {
 /// Reads the expectations at `path`: one YAML file, or every `*.yaml`/`*.yml` file directly in a
 /// directory, merged in file-name order. Each file read is registered in `sources`.
 pub fn load(path: &Path, sources: &mut Sources) -> Result<Expectations, Error> {
+    let first_id = FileId(u32::try_from(sources.len()).expect("fewer than 2^32 source files"));
+    Ok(load_detached(path, first_id)?.register(sources))
+}
+
+/// Expectations read by [`load_detached`], with the files their spans point into.
+#[derive(Debug)]
+pub struct DetachedExpectations {
+    pub expectations: Expectations,
+    /// The files read, in order; the first was given the id `first_id`, the next one more.
+    pub files: Vec<DetachedFile>,
+}
+
+impl DetachedExpectations {
+    /// Registers the files in `sources`, which must have given out the ids before them.
+    pub fn register(self, sources: &mut Sources) -> Expectations {
+        for file in self.files {
+            let id = sources.add_displayed(file.path, file.display, file.text);
+            debug_assert!(
+                self.expectations.files.contains(&id),
+                "expectations files are registered at the ids they were read with"
+            );
+        }
+        self.expectations
+    }
+}
+
+/// One expectations file, read but not yet registered in [`Sources`].
+#[derive(Debug)]
+pub struct DetachedFile {
+    pub path: PathBuf,
+    /// The path as [`Sources`] shows it.
+    pub display: String,
+    pub text: Arc<str>,
+}
+
+/// [`load`] without a [`Sources`] at hand, so that the expectations can be read while the
+/// revision files are: the files get the ids `first_id`, `first_id + 1`, ..., and the caller
+/// registers them in that order once the files before them are.
+pub fn load_detached(path: &Path, first_id: FileId) -> Result<DetachedExpectations, Error> {
     let metadata = std::fs::metadata(path).map_err(|error| {
         let message = if error.kind() == std::io::ErrorKind::NotFound {
             format!("expectations path `{}` does not exist", path.display())
@@ -267,18 +306,31 @@ pub fn load(path: &Path, sources: &mut Sources) -> Result<Expectations, Error> {
     };
     let mut files = Vec::new();
     let mut parsed = Vec::new();
-    for file_path in paths {
+    for (index, file_path) in paths.into_iter().enumerate() {
         let file = read_text(&file_path)?;
-        let file_id = sources.add(file_path.clone(), file.text.clone());
+        let offset = u32::try_from(index).expect("fewer than 2^32 expectations files");
+        let file_id = FileId(first_id.0 + offset);
         let file = ErrorFile {
+            display: crate::source::display_path(&file_path),
             path: file_path,
-            display: sources.get(file_id).display.clone(),
             text: file.text,
         };
         parsed.push(read::read_file(&file, file_id)?);
         files.push(file);
     }
-    read::merge(parsed, &files)
+    let expectations = read::merge(parsed, &files)?;
+    let files = files
+        .into_iter()
+        .map(|file| DetachedFile {
+            path: file.path,
+            display: file.display,
+            text: file.text,
+        })
+        .collect();
+    Ok(DetachedExpectations {
+        expectations,
+        files,
+    })
 }
 
 /// The expectations in `cwd` when none are given: the `expectations/` directory when it holds a

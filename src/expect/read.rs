@@ -6,13 +6,14 @@
 //! Invariant: every error points at the key or value at fault and says what to write instead;
 //! nothing here panics on any input.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 
 use serde_yaml::Value;
 
 use super::error::{Error, ErrorFile, ErrorKind};
-use super::spans::{PathSegment, SpanIndex};
+use super::spans::{PathId, PathSegment, ROOT, SpanIndex};
 use super::{
     ColumnExpectation, EntrySpans, Expectations, HeadsExpectation, IgnoreEntry, LintConfig, NameAt,
     NullableExpectation, PrimaryKeyExpectation, SequencesExpectation, SeverityOverride,
@@ -69,37 +70,31 @@ pub(crate) struct FileExpectations {
     ignore: Vec<ReadIgnore>,
 }
 
-/// A value with its path from the document root.
+/// A value with its place in the [`SpanIndex`].
+#[derive(Clone, Copy)]
 struct Node<'v> {
     value: &'v Value,
-    path: Vec<PathSegment>,
-}
-
-impl<'v> Node<'v> {
-    fn key(&self, key: &str, value: &'v Value) -> Node<'v> {
-        let mut path = self.path.clone();
-        path.push(PathSegment::Key(key.to_owned()));
-        Node { value, path }
-    }
-
-    fn item(&self, index: usize, value: &'v Value) -> Node<'v> {
-        let mut path = self.path.clone();
-        path.push(PathSegment::Index(index));
-        Node { value, path }
-    }
+    /// The value's path from the document root, when the span pass saw that path.
+    path: Option<PathId>,
+    /// The path of the value or of its nearest ancestor that the span pass could place.
+    placed: Option<PathId>,
 }
 
 struct Reader<'a> {
     file: &'a ErrorFile,
     file_id: FileId,
-    spans: SpanIndex,
+    spans: SpanIndex<'a>,
 }
 
 /// Reads one file's text (already registered as `file_id`).
 pub(crate) fn read_file(file: &ErrorFile, file_id: FileId) -> Result<FileExpectations, Error> {
     let text: &str = &file.text;
-    let spans = SpanIndex::build(text);
-    let value = match serde_yaml::from_str::<Value>(text) {
+    // The two passes read the same text independently; each takes about as long as the other.
+    let (spans, value) = rayon::join(
+        || SpanIndex::build(text),
+        || serde_yaml::from_str::<Value>(text),
+    );
+    let value = match value {
         Ok(value) => value,
         Err(error) => {
             if let Ok(spans) = &spans
@@ -144,10 +139,7 @@ pub(crate) fn read_file(file: &ErrorFile, file_id: FileId) -> Result<FileExpecta
         file_id,
         spans,
     };
-    reader.read_root(&Node {
-        value: &value,
-        path: Vec::new(),
-    })
+    reader.read_root(&reader.root(&value))
 }
 
 /// The byte offset of a 1-based line and 1-based character column in `text`.
@@ -320,31 +312,57 @@ impl Reader<'_> {
         Span::new(self.file_id, start..end)
     }
 
-    /// The value's range, or the nearest ancestor's when the span pass could not place it.
-    fn value_range(&self, path: &[PathSegment]) -> Range<usize> {
-        let mut path = path;
-        loop {
-            if let Some(spans) = self.spans.get(path) {
-                return spans.value.clone();
-            }
-            match path.split_last() {
-                Some((_, parent)) => path = parent,
-                None => return 0..0,
-            }
+    /// The document's root value.
+    fn root<'v>(&self, value: &'v Value) -> Node<'v> {
+        Node {
+            value,
+            path: Some(ROOT),
+            placed: self.spans.spans(ROOT).map(|_| ROOT),
         }
     }
 
+    /// The value of the entry `key` of the mapping `parent`.
+    fn entry<'v>(&self, parent: &Node<'_>, key: &str, value: &'v Value) -> Node<'v> {
+        let path = parent.path.and_then(|id| self.spans.child_key(id, key));
+        self.child(parent, path, value)
+    }
+
+    /// Item `index` of the sequence `parent`.
+    fn item<'v>(&self, parent: &Node<'_>, index: usize, value: &'v Value) -> Node<'v> {
+        let path = parent.path.and_then(|id| self.spans.child_index(id, index));
+        self.child(parent, path, value)
+    }
+
+    fn child<'v>(&self, parent: &Node<'_>, path: Option<PathId>, value: &'v Value) -> Node<'v> {
+        let placed = match path {
+            Some(id) if self.spans.spans(id).is_some() => Some(id),
+            _ => parent.placed,
+        };
+        Node {
+            value,
+            path,
+            placed,
+        }
+    }
+
+    /// The value's range, or the nearest ancestor's when the span pass could not place it.
+    fn value_range(&self, node: &Node<'_>) -> Range<usize> {
+        node.placed
+            .and_then(|id| self.spans.spans(id))
+            .map_or(0..0, |spans| spans.value.clone())
+    }
+
     /// The key's range for a mapping entry, the value's otherwise.
-    fn key_range(&self, path: &[PathSegment]) -> Range<usize> {
-        self.spans
-            .get(path)
+    fn key_range(&self, node: &Node<'_>) -> Range<usize> {
+        node.path
+            .and_then(|id| self.spans.spans(id))
             .and_then(|spans| spans.key.clone())
-            .unwrap_or_else(|| self.value_range(path))
+            .unwrap_or_else(|| self.value_range(node))
     }
 
     /// The first line of a value's range, so that a label on a block mapping stays short.
-    fn first_line_of_value(&self, path: &[PathSegment]) -> Range<usize> {
-        let range = self.value_range(path);
+    fn first_line_of_value(&self, node: &Node<'_>) -> Range<usize> {
+        let range = self.value_range(node);
         let text = &self.file.text[range.clone()];
         match text.find('\n') {
             Some(newline) => range.start..range.start + text[..newline].trim_end().len(),
@@ -354,8 +372,8 @@ impl Reader<'_> {
 
     fn entry_spans(&self, node: &Node<'_>) -> EntrySpans {
         EntrySpans {
-            key: self.span(self.key_range(&node.path)),
-            value: self.span(self.value_range(&node.path)),
+            key: self.span(self.key_range(&node)),
+            value: self.span(self.value_range(&node)),
         }
     }
 
@@ -373,7 +391,7 @@ impl Reader<'_> {
     fn wrong_shape(&self, node: &Node<'_>, what: &str, expected: &str, example: &str) -> Error {
         self.error(
             ErrorKind::WrongShape,
-            self.first_line_of_value(&node.path),
+            self.first_line_of_value(&node),
             format!("{what} must be {expected}, found {}", describe(node.value)),
             format!("expected {expected}"),
             format!("write it as in `{example}`"),
@@ -386,7 +404,7 @@ impl Reader<'_> {
             .unwrap_or_default();
         self.error(
             ErrorKind::UnknownKey,
-            self.key_range(&node.path),
+            self.key_range(&node),
             format!("unknown key `{key}` in {context}"),
             "not a key of this mapping",
             format!(
@@ -402,7 +420,7 @@ impl Reader<'_> {
         node: &Node<'v>,
         what: &str,
         example: &str,
-    ) -> Result<Vec<(String, Node<'v>)>, Error> {
+    ) -> Result<Vec<(Cow<'v, str>, Node<'v>)>, Error> {
         let mapping = match node.value {
             Value::Mapping(mapping) => mapping,
             Value::Null => return Ok(Vec::new()),
@@ -413,21 +431,21 @@ impl Reader<'_> {
             // A key YAML reads as a number, boolean or null (`1:`, `true:`, `null:`) is still a
             // name the user wrote; it is checked like any other key.
             let key_text = match key {
-                Value::String(text) => text.clone(),
-                Value::Number(number) => number.to_string(),
-                Value::Bool(flag) => flag.to_string(),
-                Value::Null => "null".to_owned(),
+                Value::String(text) => Cow::Borrowed(text.as_str()),
+                Value::Number(number) => Cow::Owned(number.to_string()),
+                Value::Bool(flag) => Cow::Owned(flag.to_string()),
+                Value::Null => Cow::Borrowed("null"),
                 _ => {
                     return Err(self.error(
                         ErrorKind::WrongShape,
-                        self.first_line_of_value(&node.path),
+                        self.first_line_of_value(&node),
                         format!("the keys of {what} must be names, found {}", describe(key)),
                         "a key here is not a name",
                         format!("write it as in `{example}`"),
                     ));
                 }
             };
-            let child = node.key(&key_text, value);
+            let child = self.entry(node, &key_text, value);
             entries.push((key_text, child));
         }
         Ok(entries)
@@ -438,11 +456,11 @@ impl Reader<'_> {
         match node.value {
             Value::String(text) if !text.trim().is_empty() => Ok(NameAt {
                 name: text.trim().to_owned(),
-                span: self.span(self.value_range(&node.path)),
+                span: self.span(self.value_range(&node)),
             }),
             Value::Number(number) => Err(self.error(
                 ErrorKind::WrongShape,
-                self.value_range(&node.path),
+                self.value_range(&node),
                 format!("{what} must be a name, found {}", describe(node.value)),
                 "expected a name",
                 format!("quote it if it is a name: `\"{number}\"`"),
@@ -460,14 +478,14 @@ impl Reader<'_> {
         };
         let mut names: Vec<NameAt> = Vec::with_capacity(items.len());
         for (index, item) in items.iter().enumerate() {
-            let item = node.item(index, item);
+            let item = self.item(node, index, item);
             let name = self.name(&item, &format!("each entry of {what}"), example)?;
             if let Some(first) = names.iter().find(|seen| seen.name == name.name) {
                 let first_range = first.span.range.start as usize..first.span.range.end as usize;
                 return Err(self
                     .error(
                         ErrorKind::DuplicateKey,
-                        self.value_range(&item.path),
+                        self.value_range(&item),
                         format!("`{}` appears twice in {what}", name.name),
                         "listed again here",
                         "list each name once",
@@ -517,7 +535,7 @@ impl Reader<'_> {
         };
         let mut version_seen = false;
         for (key, node) in self.entries(root, "the expectations file", "version: 1")? {
-            match key.as_str() {
+            match key.as_ref() {
                 "version" => {
                     self.read_version(&node)?;
                     version_seen = true;
@@ -527,7 +545,7 @@ impl Reader<'_> {
                     if name.name.contains('.') {
                         return Err(self.error(
                             ErrorKind::InvalidValue,
-                            self.value_range(&node.path),
+                            self.value_range(&node),
                             format!("`{}` is not a schema name", name.name),
                             "a schema name has no dot",
                             "write the schema alone, as in `schema: public`",
@@ -550,7 +568,7 @@ impl Reader<'_> {
             }
         }
         if !version_seen {
-            let first_line = self.first_line_of_value(&root.path);
+            let first_line = self.first_line_of_value(&root);
             return Err(self.error(
                 ErrorKind::MissingVersion,
                 first_line.start..first_line.start,
@@ -567,7 +585,7 @@ impl Reader<'_> {
             Value::Number(number) if number.as_u64() == Some(1) => Ok(()),
             Value::Number(number) => Err(self.error(
                 ErrorKind::UnsupportedVersion,
-                self.value_range(&node.path),
+                self.value_range(&node),
                 format!("expectations version {number} is not supported"),
                 "this driftlint reads version 1",
                 "write `version: 1`",
@@ -586,7 +604,7 @@ impl Reader<'_> {
                 _ => {
                     return Err(self.error(
                         ErrorKind::InvalidValue,
-                        self.value_range(&node.path),
+                        self.value_range(&node),
                         format!("`heads` must be 1 or more, found {number}"),
                         "not a number of heads",
                         "write the number of heads the revision graph may have, usually `heads: 1`",
@@ -602,7 +620,7 @@ impl Reader<'_> {
             Value::Sequence(_) => {
                 return Err(self.error(
                     ErrorKind::InvalidValue,
-                    self.value_range(&node.path),
+                    self.value_range(&node),
                     "`heads` lists no branch label",
                     "an empty list",
                     "write a number (`heads: 1`) or the branch labels that may each have a head (`heads: [main, analytics]`)",
@@ -627,7 +645,7 @@ impl Reader<'_> {
         let example = "tables: { users: { primary_key: [id] } }";
         let mut tables = Vec::new();
         for (written, table_node) in self.entries(node, "`tables`", example)? {
-            let name = self.table_name(&written, self.key_range(&table_node.path))?;
+            let name = self.table_name(&written, self.key_range(&table_node))?;
             tables.push(self.read_table(&table_node, name)?);
         }
         Ok(tables)
@@ -654,13 +672,13 @@ impl Reader<'_> {
             absent_columns: Vec::new(),
         };
         for (key, child) in self.entries(node, &context, example)? {
-            match key.as_str() {
+            match key.as_ref() {
                 "primary_key" => {
                     let columns = self.names(&child, "`primary_key`", "primary_key: [id]")?;
                     if columns.is_empty() {
                         return Err(self.error(
                             ErrorKind::InvalidValue,
-                            self.value_range(&child.path),
+                            self.value_range(&child),
                             format!("`primary_key` of table `{}` lists no column", name.name),
                             "an empty list",
                             "list the key's columns, as in `primary_key: [id]`",
@@ -726,7 +744,7 @@ impl Reader<'_> {
             Value::Mapping(_) | Value::Null => {
                 let mut columns = Vec::new();
                 for (name, child) in self.entries(node, "`columns`", example)? {
-                    columns.push(self.read_column(&child, table, name)?);
+                    columns.push(self.read_column(&child, table, name.into_owned())?);
                 }
                 Ok(columns)
             }
@@ -760,13 +778,13 @@ impl Reader<'_> {
             Value::String(_) => column.ty = Some(self.read_type(node, &context)?),
             Value::Mapping(_) => {
                 for (key, child) in self.entries(node, &context, example)? {
-                    match key.as_str() {
+                    match key.as_ref() {
                         "type" => column.ty = Some(self.read_type(&child, &context)?),
                         "nullable" => match child.value {
                             Value::Bool(nullable) => {
                                 column.nullable = Some(NullableExpectation {
                                     nullable: *nullable,
-                                    span: self.span(self.value_range(&child.path)),
+                                    span: self.span(self.value_range(&child)),
                                 });
                             }
                             _ => {
@@ -806,7 +824,7 @@ impl Reader<'_> {
                 ));
             }
         };
-        let range = self.value_range(&node.path);
+        let range = self.value_range(&node);
         match PgType::parse(&written) {
             Ok(ty) => Ok(TypeExpectation {
                 ty,
@@ -840,7 +858,7 @@ impl Reader<'_> {
             Value::String(word) => {
                 return Err(self.error(
                     ErrorKind::InvalidValue,
-                    self.value_range(&node.path),
+                    self.value_range(&node),
                     format!(
                         "`sequences` must be `all`, `none` or a list of tables, found `{word}`"
                     ),
@@ -872,18 +890,18 @@ impl Reader<'_> {
     fn read_lint(&self, node: &Node<'_>, file: &mut FileExpectations) -> Result<(), Error> {
         let example = "lint: { severity: { nullability-mismatch: error } }";
         for (key, child) in self.entries(node, "`lint`", example)? {
-            match key.as_str() {
+            match key.as_ref() {
                 "severity" => {
                     let example = "severity: { nullability-mismatch: error }";
                     for (rule_name, entry) in self.entries(&child, "`lint.severity`", example)? {
-                        let rule = self.rule(&rule_name, self.key_range(&entry.path))?;
+                        let rule = self.rule(&rule_name, self.key_range(&entry))?;
                         let severity = match entry.value {
                             Value::String(word) => match Severity::parse(word) {
                                 Some(severity) => severity,
                                 None => {
                                     return Err(self.error(
                                         ErrorKind::InvalidValue,
-                                        self.value_range(&entry.path),
+                                        self.value_range(&entry),
                                         format!("unknown severity `{word}` for rule `{rule_name}`"),
                                         "not a severity",
                                         "write `error`, `warning` or `info`; to silence a rule, list it under `lint.ignore`",
@@ -920,7 +938,7 @@ impl Reader<'_> {
                         }
                     };
                     for (index, item) in items.iter().enumerate() {
-                        let item = child.item(index, item);
+                        let item = self.item(&child, index, item);
                         file.ignore.push(self.read_ignore(&item)?);
                     }
                 }
@@ -944,15 +962,15 @@ impl Reader<'_> {
         let mut table = None;
         let mut column = None;
         for (key, child) in self.entries(node, "an entry of `lint.ignore`", example)? {
-            match key.as_str() {
+            match key.as_ref() {
                 "rule" => {
                     let name = self.name(&child, "`rule`", "rule: untracked-table")?;
-                    let range = self.value_range(&child.path);
+                    let range = self.value_range(&child);
                     rule = Some((self.rule(&name.name, range)?, name.span));
                 }
                 "table" => {
                     let name = self.name(&child, "`table`", "table: spatial_ref_sys")?;
-                    let range = self.value_range(&child.path);
+                    let range = self.value_range(&child);
                     table = Some(self.table_name(&name.name, range)?);
                 }
                 "column" => column = Some(self.name(&child, "`column`", "column: legacy_id")?.name),
@@ -969,7 +987,7 @@ impl Reader<'_> {
         let Some((rule, rule_span)) = rule else {
             return Err(self.error(
                 ErrorKind::InvalidValue,
-                self.first_line_of_value(&node.path),
+                self.first_line_of_value(&node),
                 "an entry of `lint.ignore` names no rule",
                 "`rule` is missing",
                 format!("name the rule to ignore, as in `{example}`"),
@@ -981,7 +999,7 @@ impl Reader<'_> {
                 rule,
                 table: None,
                 column,
-                span: self.span(self.value_range(&node.path)),
+                span: self.span(self.value_range(&node)),
                 rule_span,
             },
         })

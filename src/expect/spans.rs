@@ -8,9 +8,10 @@
 //! alias, a merge key or a complex key) simply has no entry, and callers fall back to the nearest
 //! ancestor that has one.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 use std::ops::Range;
 
+use rustc_hash::FxHashMap;
 use saphyr_parser::{Event, Parser, ScanError};
 
 /// One step in a path from the document root.
@@ -19,6 +20,21 @@ pub(crate) enum PathSegment {
     Key(String),
     Index(usize),
 }
+
+/// A [`PathSegment`] whose key borrows the YAML text where the parser could hand it out without
+/// unescaping, so that indexing a large file does not copy every key.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Step<'t> {
+    Key(Cow<'t, str>),
+    Index(usize),
+}
+
+/// A path from the document root, as an index into [`SpanIndex`]'s table of paths. Every prefix
+/// of a path in the table is in the table too.
+pub(crate) type PathId = u32;
+
+/// The empty path: the document's root node.
+pub(crate) const ROOT: PathId = 0;
 
 /// Where one node is: its key (for a mapping entry) and its value.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,59 +53,96 @@ pub(crate) struct DuplicateKey {
     pub second: Range<usize>,
 }
 
-#[derive(Debug, Default)]
-pub(crate) struct SpanIndex {
-    nodes: HashMap<Vec<PathSegment>, NodeSpans>,
+/// One path of the table: its parent, its last step, and the spans recorded for it (none when
+/// the path was only passed through).
+#[derive(Debug)]
+struct PathEntry<'t> {
+    parent: PathId,
+    step: Step<'t>,
+    spans: Option<NodeSpans>,
+}
+
+/// The spans of a document by path. Paths are interned as (parent, step) pairs, so that a
+/// lookup costs one hash of a key rather than of the whole path, and a path is never copied.
+#[derive(Debug)]
+pub(crate) struct SpanIndex<'t> {
+    /// `paths[ROOT]` is the empty path; its step is never read.
+    paths: Vec<PathEntry<'t>>,
+    children: FxHashMap<(PathId, Step<'t>), PathId>,
     pub duplicate_keys: Vec<DuplicateKey>,
 }
 
 /// Where the parser stands inside one open mapping or sequence.
-enum Frame {
+enum Frame<'t> {
     Mapping {
-        path: Vec<PathSegment>,
+        path: PathId,
         start: usize,
         /// The key just read, waiting for its value: its text and range.
-        pending_key: Option<(String, Range<usize>)>,
+        pending_key: Option<(Cow<'t, str>, Range<usize>)>,
         /// Set while a complex key (a mapping or sequence used as a key) is being read.
         reading_complex_key: bool,
-        keys_seen: HashMap<String, Range<usize>>,
+        keys_seen: FxHashMap<Cow<'t, str>, Range<usize>>,
     },
     Sequence {
-        path: Vec<PathSegment>,
+        path: PathId,
         start: usize,
         next_index: usize,
     },
 }
 
 /// Converts saphyr's character indices to byte offsets.
-struct Offsets {
-    char_starts: Vec<usize>,
-    len: usize,
+enum Offsets {
+    /// In ASCII text every character is one byte.
+    Ascii {
+        len: usize,
+    },
+    Table {
+        char_starts: Vec<usize>,
+        len: usize,
+    },
 }
 
 impl Offsets {
     fn new(text: &str) -> Self {
-        Offsets {
-            char_starts: text.char_indices().map(|(index, _)| index).collect(),
-            len: text.len(),
+        if text.is_ascii() {
+            Offsets::Ascii { len: text.len() }
+        } else {
+            Offsets::Table {
+                char_starts: text.char_indices().map(|(index, _)| index).collect(),
+                len: text.len(),
+            }
         }
     }
 
     fn byte(&self, char_index: usize) -> usize {
-        self.char_starts
-            .get(char_index)
-            .copied()
-            .unwrap_or(self.len)
+        match self {
+            Offsets::Ascii { len } => char_index.min(*len),
+            Offsets::Table { char_starts, len } => {
+                char_starts.get(char_index).copied().unwrap_or(*len)
+            }
+        }
     }
 }
 
-impl SpanIndex {
+impl<'t> SpanIndex<'t> {
+    fn new() -> Self {
+        SpanIndex {
+            paths: vec![PathEntry {
+                parent: ROOT,
+                step: Step::Index(0),
+                spans: None,
+            }],
+            children: FxHashMap::default(),
+            duplicate_keys: Vec::new(),
+        }
+    }
+
     /// Walks the first document of `text`. Returns the scanner's error when the text is not
     /// YAML; the caller normally reports serde_yaml's own error for that instead.
-    pub fn build(text: &str) -> Result<SpanIndex, ScanError> {
+    pub fn build(text: &'t str) -> Result<SpanIndex<'t>, ScanError> {
         let offsets = Offsets::new(text);
-        let mut index = SpanIndex::default();
-        let mut stack: Vec<Frame> = Vec::new();
+        let mut index = SpanIndex::new();
+        let mut stack: Vec<Frame<'t>> = Vec::new();
         let mut documents_seen = 0usize;
         for event in Parser::new_from_str(text) {
             let (event, span) = event?;
@@ -102,23 +155,23 @@ impl SpanIndex {
                     }
                 }
                 Event::Scalar(value, ..) => {
-                    index.node(&mut stack, Some(value.into_owned()), range);
+                    index.node(&mut stack, Some(value), range);
                 }
                 Event::Alias(_) => index.node(&mut stack, None, range),
                 Event::MappingStart(..) => {
                     let path = index.open_child(&mut stack);
                     stack.push(Frame::Mapping {
-                        path: path.unwrap_or_default(),
+                        path: path.unwrap_or(ROOT),
                         start: range.start,
                         pending_key: None,
                         reading_complex_key: false,
-                        keys_seen: HashMap::new(),
+                        keys_seen: FxHashMap::default(),
                     });
                 }
                 Event::SequenceStart(..) => {
                     let path = index.open_child(&mut stack);
                     stack.push(Frame::Sequence {
-                        path: path.unwrap_or_default(),
+                        path: path.unwrap_or(ROOT),
                         start: range.start,
                         next_index: 0,
                     });
@@ -141,15 +194,82 @@ impl SpanIndex {
     }
 
     /// The spans of the node at `path`, if the pass could place it.
+    #[cfg(test)]
     pub fn get(&self, path: &[PathSegment]) -> Option<&NodeSpans> {
-        self.nodes.get(path)
+        let mut id = ROOT;
+        for segment in path {
+            id = match segment {
+                PathSegment::Key(key) => self.child_key(id, key)?,
+                PathSegment::Index(index) => self.child_index(id, *index)?,
+            };
+        }
+        self.spans(id)
+    }
+
+    /// The spans recorded for the path `id`, if the pass could place its node.
+    pub fn spans(&self, id: PathId) -> Option<&NodeSpans> {
+        self.paths.get(id as usize)?.spans.as_ref()
+    }
+
+    /// The path of the entry `key` of the mapping at `parent`, if the pass saw that path.
+    pub fn child_key(&self, parent: PathId, key: &str) -> Option<PathId> {
+        self.children
+            .get(&(parent, Step::Key(Cow::Borrowed(key))))
+            .copied()
+    }
+
+    /// The path of item `index` of the sequence at `parent`, if the pass saw that path.
+    pub fn child_index(&self, parent: PathId, index: usize) -> Option<PathId> {
+        self.children.get(&(parent, Step::Index(index))).copied()
+    }
+
+    /// The path `parent` extended by `step`, added to the table when new.
+    fn intern(&mut self, parent: PathId, step: Step<'t>) -> PathId {
+        let borrowed = match &step {
+            Step::Key(key) => Step::Key(Cow::Borrowed(key.as_ref())),
+            Step::Index(index) => Step::Index(*index),
+        };
+        if let Some(&id) = self.children.get(&(parent, borrowed)) {
+            return id;
+        }
+        let id = PathId::try_from(self.paths.len()).expect("fewer than 2^32 YAML nodes");
+        self.paths.push(PathEntry {
+            parent,
+            step: step.clone(),
+            spans: None,
+        });
+        self.children.insert((parent, step), id);
+        id
+    }
+
+    /// The segments of the path `id`, from the root.
+    fn segments(&self, mut id: PathId) -> Vec<PathSegment> {
+        let mut segments = Vec::new();
+        while id != ROOT {
+            let entry = &self.paths[id as usize];
+            segments.push(match &entry.step {
+                Step::Key(key) => PathSegment::Key(key.clone().into_owned()),
+                Step::Index(index) => PathSegment::Index(*index),
+            });
+            id = entry.parent;
+        }
+        segments.reverse();
+        segments
+    }
+
+    /// Records `spans` for the path `id`; `replace` says whether an earlier record gives way.
+    fn record(&mut self, id: PathId, spans: NodeSpans, replace: bool) {
+        let slot = &mut self.paths[id as usize].spans;
+        if replace || slot.is_none() {
+            *slot = Some(spans);
+        }
     }
 
     /// Called when a collection opens: when it is a mapping's key, marks the mapping as reading
     /// a complex key. Returns the path the new collection will have, `None` under a complex key.
-    fn open_child(&mut self, stack: &mut [Frame]) -> Option<Vec<PathSegment>> {
+    fn open_child(&mut self, stack: &mut [Frame<'t>]) -> Option<PathId> {
         match stack.last_mut() {
-            None => Some(Vec::new()),
+            None => Some(ROOT),
             Some(Frame::Mapping {
                 path,
                 pending_key,
@@ -160,11 +280,7 @@ impl SpanIndex {
                     return None;
                 }
                 match pending_key {
-                    Some((key, _)) => {
-                        let mut child = path.clone();
-                        child.push(PathSegment::Key(key.clone()));
-                        Some(child)
-                    }
+                    Some((key, _)) => Some(self.intern(*path, Step::Key(key.clone()))),
                     None => {
                         *reading_complex_key = true;
                         None
@@ -173,26 +289,20 @@ impl SpanIndex {
             }
             Some(Frame::Sequence {
                 path, next_index, ..
-            }) => {
-                let mut child = path.clone();
-                child.push(PathSegment::Index(*next_index));
-                Some(child)
-            }
+            }) => Some(self.intern(*path, Step::Index(*next_index))),
         }
     }
 
     /// Records a finished node (a scalar, an alias or a closed collection) in its parent.
     /// `scalar` is the scalar's text, used when the node turns out to be a key.
-    fn node(&mut self, stack: &mut [Frame], scalar: Option<String>, range: Range<usize>) {
+    fn node(&mut self, stack: &mut [Frame<'t>], scalar: Option<Cow<'t, str>>, range: Range<usize>) {
         match stack.last_mut() {
             None => {
-                self.nodes.insert(
-                    Vec::new(),
-                    NodeSpans {
-                        key: None,
-                        value: range,
-                    },
-                );
+                let spans = NodeSpans {
+                    key: None,
+                    value: range,
+                };
+                self.record(ROOT, spans, true);
             }
             Some(Frame::Mapping {
                 path,
@@ -204,48 +314,46 @@ impl SpanIndex {
                 if *reading_complex_key {
                     // The complex key is complete; its value follows and cannot be addressed.
                     *reading_complex_key = false;
-                    *pending_key = Some(("\u{0}complex key".to_owned(), range));
+                    *pending_key = Some((Cow::Borrowed("\u{0}complex key"), range));
                     return;
                 }
                 match pending_key.take() {
                     None => {
-                        let key = scalar.unwrap_or_else(|| "\u{0}alias key".to_owned());
+                        let key = scalar.unwrap_or(Cow::Borrowed("\u{0}alias key"));
                         if let Some(first) = keys_seen.get(&key) {
-                            self.duplicate_keys.push(DuplicateKey {
-                                parent: path.clone(),
-                                key: key.clone(),
+                            let duplicate = DuplicateKey {
+                                parent: self.segments(*path),
+                                key: key.clone().into_owned(),
                                 first: first.clone(),
                                 second: range.clone(),
-                            });
+                            };
+                            self.duplicate_keys.push(duplicate);
                         } else {
                             keys_seen.insert(key.clone(), range.clone());
                         }
                         *pending_key = Some((key, range));
                     }
                     Some((key, key_range)) => {
-                        let mut child = path.clone();
-                        child.push(PathSegment::Key(key));
+                        let child = self.intern(*path, Step::Key(key));
                         // The first occurrence of a duplicated key keeps its entry.
-                        self.nodes.entry(child).or_insert(NodeSpans {
+                        let spans = NodeSpans {
                             key: Some(key_range),
                             value: range,
-                        });
+                        };
+                        self.record(child, spans, false);
                     }
                 }
             }
             Some(Frame::Sequence {
                 path, next_index, ..
             }) => {
-                let mut child = path.clone();
-                child.push(PathSegment::Index(*next_index));
+                let child = self.intern(*path, Step::Index(*next_index));
                 *next_index += 1;
-                self.nodes.insert(
-                    child,
-                    NodeSpans {
-                        key: None,
-                        value: range,
-                    },
-                );
+                let spans = NodeSpans {
+                    key: None,
+                    value: range,
+                };
+                self.record(child, spans, true);
             }
         }
     }

@@ -9,12 +9,13 @@
 //! Invariant: no I/O, and never a panic on bad input. A duplicate id keeps its first file as the
 //! node and records the others; a missing parent is recorded, not turned into a node.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use petgraph::Direction;
 use petgraph::algo::kosaraju_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
+use rustc_hash::FxHashMap;
 
 use crate::alembic::Revision;
 
@@ -42,7 +43,7 @@ pub struct RevisionGraph {
     /// Edges point from parent to child (from older to newer), as history flows.
     pub dag: DiGraph<usize, EdgeKind>,
     node_of: Vec<Option<NodeIndex>>,
-    by_id: HashMap<String, NodeIndex>,
+    by_id: FxHashMap<String, NodeIndex>,
     /// Revision ids defined by more than one file, each with every defining revision's index
     /// (the first is the one in the graph).
     pub duplicates: Vec<(String, Vec<usize>)>,
@@ -59,8 +60,9 @@ impl RevisionGraph {
     pub fn build(revisions: &[Revision]) -> Self {
         let mut dag = DiGraph::with_capacity(revisions.len(), revisions.len());
         let mut node_of = vec![None; revisions.len()];
-        let mut by_id: HashMap<String, NodeIndex> = HashMap::with_capacity(revisions.len());
-        let mut dup_map: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_id: FxHashMap<String, NodeIndex> =
+            FxHashMap::with_capacity_and_hasher(revisions.len(), Default::default());
+        let mut dup_map: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
         for (i, rev) in revisions.iter().enumerate() {
             match by_id.get(&rev.id) {
                 Some(&first) => dup_map
@@ -331,7 +333,7 @@ impl RevisionGraph {
 /// The revision a branch label resolves to for `depends_on`: the one carrying the label.
 fn label_tip(
     revisions: &[Revision],
-    by_id: &HashMap<String, NodeIndex>,
+    by_id: &FxHashMap<String, NodeIndex>,
     label: &str,
 ) -> Option<NodeIndex> {
     revisions

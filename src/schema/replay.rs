@@ -8,7 +8,9 @@
 //! [`ReplayProblem`] with the revision and span of the operation. The schema is changed in place:
 //! nothing is cloned per revision, so replaying thousands of revisions stays cheap.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::model::{
     CheckConstraint, Column, ForeignKey, IdentityKind, Index, NamePair, Origin, PrimaryKey, Schema,
@@ -118,14 +120,14 @@ struct Relation {
 /// drop or rename touches in other tables, costs a lookup, not a scan of the whole schema.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct Namespaces {
-    relations: HashMap<String, HashMap<String, Relation>>,
+    relations: FxHashMap<String, FxHashMap<String, Relation>>,
     /// Constraint names and how many constraints carry each (PostgreSQL allows the same foreign
     /// key or check name on two tables).
-    constraints: HashMap<String, HashMap<String, u32>>,
+    constraints: FxHashMap<String, FxHashMap<String, u32>>,
     /// How many foreign keys point at each table, by `(schema, table)`.
-    incoming_foreign_keys: HashMap<(String, String), u32>,
+    incoming_foreign_keys: FxHashMap<(String, String), u32>,
     /// The sequences owned by each table's columns, by `(schema, table)`.
-    owned_sequences: HashMap<(String, String), BTreeSet<(String, String)>>,
+    owned_sequences: FxHashMap<(String, String), BTreeSet<(String, String)>>,
 }
 
 impl Namespaces {
@@ -535,7 +537,7 @@ impl Replayer {
                 quote_qualified(&schema, &name)
             ));
         }
-        let mut seen = HashSet::new();
+        let mut seen = FxHashSet::default();
         for column in columns {
             if !seen.insert(truncate_identifier(&column.name)) {
                 return Err(format!(
