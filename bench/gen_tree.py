@@ -114,9 +114,12 @@ def main():
         # then a merge revision with a tuple down_revision.
         if head is not None and rng.random() < 0.05 and n + 6 < args.n:
             side, main = head, head
+            # Each branch sees only the tables that exist on it; after the merge, both sets.
+            side_tables = list(tables)
             for _ in range(rng.randint(1, 3)):
-                side = write(versions, rng, n, side, tables); n += 1
+                side = write(versions, rng, n, side, side_tables); n += 1
                 main = write(versions, rng, n, main, tables); n += 1
+            tables.extend(t for t in side_tables if t not in tables)
             head = write(versions, rng, n, (main, side), tables, merge=True); n += 1
         else:
             head = write(versions, rng, n, head, tables); n += 1

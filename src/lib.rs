@@ -2,10 +2,13 @@
 //! agreement. See `ARCHITECTURE.md` for the module map; dependencies point downward:
 //! `cli` → `report` → `rules` → (`alembic`, `graph`, `schema`, `expect`, `live`, `fix`) → `source`.
 
+pub mod against;
 pub mod alembic;
 pub mod cli;
+pub mod config;
 pub mod expect;
 pub mod fix;
+pub mod git;
 pub mod graph;
 pub mod live;
 pub mod report;

@@ -56,8 +56,10 @@ impl Sources {
         self.add_displayed(path, display, text)
     }
 
-    /// [`Sources::add`] with the shown path already made by [`display_path_from`] (by the
-    /// threads that read the files, rather than one by one here).
+    /// [`Sources::add`] with the shown path given: made already by [`display_path_from`] (by
+    /// the threads that read the files, rather than one by one here), or a name that is not a
+    /// path below the working directory (`origin/main:migrations/versions/x.py` for a file read
+    /// from a git commit).
     pub fn add_displayed(&mut self, path: PathBuf, display: String, text: Arc<str>) -> FileId {
         let id = FileId(u32::try_from(self.files.len()).expect("fewer than 2^32 source files"));
         self.files.push(SourceFile {
@@ -67,6 +69,7 @@ impl Sources {
         });
         id
     }
+
 
     pub fn get(&self, id: FileId) -> &SourceFile {
         &self.files[id.0 as usize]

@@ -205,12 +205,12 @@ fn common_prefix_length(a: &[u8], b: &[u8]) -> usize {
 }
 
 /// Names never walked into or read: hidden entries, Python's byte-code cache, editor files.
-fn is_skipped_name(name: &str) -> bool {
+pub(crate) fn is_skipped_name(name: &str) -> bool {
     name.starts_with('.') || name == "__pycache__" || name.ends_with('~') || name.ends_with(".swp")
 }
 
 /// Alembic reads `*.py` except `__init__*` (and `.#*`, which hidden names already cover).
-fn is_revision_file_name(name: &str) -> bool {
+pub(crate) fn is_revision_file_name(name: &str) -> bool {
     name.ends_with(".py") && !name.starts_with("__init__") && !is_skipped_name(name)
 }
 

@@ -2514,13 +2514,27 @@ impl<'a> Lowerer<'a> {
                 _ => {}
             }
         }
+        // Data changes leave the schema alone; they are kept (without SQL text, which only
+        // exists at run time) so that the upgrade rendered as SQL can say what it leaves out.
         if self.is_dml_object(at) {
-            return Ok(Vec::new());
+            return Ok(vec![Op::Passthrough {
+                sql: None,
+                what: format!(
+                    "op.execute with a SQLAlchemy statement (`{}`)",
+                    self.snippet(at.expr.range())
+                ),
+            }]);
         }
         if let Some(prefix) = self.static_prefix(at) {
             let first_word = first_sql_word(&prefix).to_ascii_lowercase();
             if NON_SCHEMA_SQL.contains(&first_word.as_str()) {
-                return Ok(Vec::new());
+                return Ok(vec![Op::Passthrough {
+                    sql: None,
+                    what: format!(
+                        "op.execute with SQL computed at run time (`{}`)",
+                        self.snippet(at.expr.range())
+                    ),
+                }]);
             }
         }
         Err(Why::new(format!(
@@ -3366,7 +3380,8 @@ fn tables_of(op: &Op) -> Vec<QualName> {
         | Op::CreateSequence { .. }
         | Op::DropSequence { .. }
         | Op::CreateEnum { .. }
-        | Op::DropEnum { .. } => Vec::new(),
+        | Op::DropEnum { .. }
+        | Op::Passthrough { .. } => Vec::new(),
     }
 }
 
@@ -4170,7 +4185,26 @@ op.execute(sa.schema.CreateTable(users))"#);
                 ),
             ]
         );
-        assert_eq!(ops.len(), 2);
+        // The data changes are kept, without SQL (it only exists at run time), so that the
+        // upgrade rendered as SQL can say what it leaves out.
+        let passed: Vec<&str> = ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::Passthrough { sql: None, what } => Some(what.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            passed,
+            [
+                "op.execute with SQL computed at run time (`sa.text(f\"UPDATE {for_real} SET a = 1\")`)",
+                "op.execute with SQL computed at run time (`f\" -- fix data\\n delete from {for_real}\"`)",
+                "op.execute with SQL computed at run time (`\"INSERT INTO t VALUES (%s)\" % for_real`)",
+                "op.execute with a SQLAlchemy statement (`users.update().where(users.c.id == 1).values(name=\"x\")`)",
+                "op.execute with a SQLAlchemy statement (`sa.insert(users).values(a=1)`)",
+            ]
+        );
+        assert_eq!(ops.len(), 7);
     }
 
     #[test]
@@ -5013,7 +5047,17 @@ conn = op.get_bind()
 conn.execute(users.update().values(name="b"))
 rows = conn.execute(sa.text("SELECT id FROM users")).fetchall()
 print(rows)"#);
-        assert_eq!(ops, vec![]);
+        // Nothing changes the schema; the data change is only passed through, and reading
+        // rows into a variable is not an operation at all.
+        assert_eq!(
+            ops,
+            vec![Op::Passthrough {
+                sql: None,
+                what:
+                    "op.execute with a SQLAlchemy statement (`users.update().values(name=\"b\")`)"
+                        .into()
+            }]
+        );
     }
 
     #[test]

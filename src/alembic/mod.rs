@@ -15,7 +15,10 @@ mod ini;
 mod revision;
 
 pub use discover::{Project, discover, revision_files};
-pub use revision::{LoadOptions, Loaded, load, load_files, load_files_with, load_with};
+pub(crate) use discover::{is_revision_file_name, is_skipped_name};
+pub use revision::{
+    LoadOptions, Loaded, RevisionInput, load, load_files, load_files_with, load_inputs, load_with,
+};
 
 /// One revision file, as its module-level variables define it.
 #[derive(Clone, Debug)]

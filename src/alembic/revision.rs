@@ -80,14 +80,48 @@ pub fn load_files(files: Vec<PathBuf>, sources: &mut Sources) -> Loaded {
 
 /// [`load_files`], with a choice of what to read.
 pub fn load_files_with(files: Vec<PathBuf>, sources: &mut Sources, options: LoadOptions) -> Loaded {
+    let inputs = files.into_iter().map(RevisionInput::Disk).collect();
+    load_inputs(inputs, sources, options)
+}
+
+/// Where a revision file's bytes come from.
+#[derive(Clone, Debug)]
+pub enum RevisionInput {
+    /// A file on disk, shown by its path relative to the working directory.
+    Disk(PathBuf),
+    /// Bytes read elsewhere (a file as a git commit holds it), with the name shown for them,
+    /// for example `origin/main:migrations/versions/x.py`. `path` is that name as a path: it
+    /// names no file on disk.
+    Bytes {
+        path: PathBuf,
+        display: String,
+        bytes: Vec<u8>,
+    },
+}
+
+/// Reads revision files from disk or from memory, in the given order, into `sources`.
+pub fn load_inputs(
+    inputs: Vec<RevisionInput>,
+    sources: &mut Sources,
+    options: LoadOptions,
+) -> Loaded {
     let first_id = sources.len();
     let cwd = std::env::current_dir().ok();
-    let read: Vec<ReadFile> = files
+    let read: Vec<ReadFile> = inputs
         .par_iter()
         .enumerate()
-        .map(|(index, path)| {
+        .map(|(index, input)| {
             let file = FileId(u32::try_from(first_id + index).expect("fewer than 2^32 files"));
-            read_revision_file(path, display_path_from(path, cwd.as_deref()), file, options)
+            match input {
+                RevisionInput::Disk(path) => {
+                    read_revision_file(path, display_path_from(path, cwd.as_deref()), file, options)
+                }
+                RevisionInput::Bytes { display, bytes, .. } => {
+                    let mut read = read_revision(bytes, file, &|| display.clone(), options);
+                    read.display = display.clone();
+                    read
+                }
+            }
         })
         .collect();
 
@@ -95,7 +129,10 @@ pub fn load_files_with(files: Vec<PathBuf>, sources: &mut Sources, options: Load
         revisions: Vec::with_capacity(read.len()),
         findings: Vec::new(),
     };
-    for (path, file) in files.into_iter().zip(read) {
+    for (input, file) in inputs.into_iter().zip(read) {
+        let path = match input {
+            RevisionInput::Disk(path) | RevisionInput::Bytes { path, .. } => path,
+        };
         let id = sources.add_displayed(path, file.display, file.text);
         assert_eq!(
             id, file.file,

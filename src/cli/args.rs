@@ -5,12 +5,23 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// The version with the commit it was built from, where the build could tell:
+/// `0.1.0 (1a2b3c4d5)`.
+pub const LONG_VERSION: &str = env!("DRIFTLINT_LONG_VERSION");
+
 #[derive(Parser, Debug)]
 #[command(
     name = "driftlint",
-    version,
+    version = LONG_VERSION,
     about = "Keep Alembic migrations, expectations and the live PostgreSQL database in agreement",
-    after_help = "Examples:\n  driftlint check                          # lint the migrations (no database)\n  driftlint check --live --fix-sql fix.sql  # check the database named by DATABASE_URL\n  driftlint heads                          # like `alembic heads`\n  driftlint explain sequence-behind        # what a rule finds and how to fix it"
+    after_help = "Examples:
+  driftlint check                           lint the migrations and expectations (no database)
+  driftlint check --against origin/main     lint them as they will be after merging origin/main
+  driftlint check --live --fix-sql fix.sql  check the database in DATABASE_URL, write fixes
+  driftlint heads                           the heads, like `alembic heads`
+  driftlint explain multiple-heads          what a rule finds and how to fix it
+
+Settings can live in pyproject.toml under [tool.driftlint]; flags win over them."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -41,6 +52,19 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Write a starting expectations file.
     Init(InitArgs),
+    /// Print a completion script for a shell (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = "Examples:
+  driftlint completions bash > ~/.local/share/bash-completion/completions/driftlint
+  driftlint completions zsh > ~/.zfunc/_driftlint
+  driftlint completions fish > ~/.config/fish/completions/driftlint.fish")]
+    Completions(CompletionsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -51,6 +75,10 @@ pub struct InputArgs {
     /// An expectations file, or a directory of *.yaml files.
     #[arg(long, value_name = "PATH")]
     pub expectations: Option<PathBuf>,
+    /// Lint the revision files as they will be after merging this git ref (for example
+    /// origin/main): its files, read from git, with the working tree's laid over them.
+    #[arg(long, value_name = "REF")]
+    pub against: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -80,11 +108,18 @@ pub struct CheckArgs {
     #[arg(long)]
     pub allow_destructive: bool,
     /// Exit 1 on warnings too.
-    #[arg(long)]
+    #[arg(long, overrides_with = "no_deny_warnings")]
     pub deny_warnings: bool,
+    /// Exit 1 on errors only, whatever pyproject.toml's [tool.driftlint] says.
+    #[arg(long, overrides_with = "deny_warnings")]
+    pub no_deny_warnings: bool,
     /// Statement and lock timeout for the live check, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
     pub timeout: f64,
+    /// The environment variable `--live` reads the database URL from: DATABASE_URL unless
+    /// `database-url-env` in pyproject.toml's [tool.driftlint] names another.
+    #[arg(skip)]
+    pub database_url_env: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -147,4 +182,7 @@ pub struct InitArgs {
     /// An Alembic script directory (holding env.py and versions/) or a versions directory.
     #[arg(long, value_name = "DIR")]
     pub migrations: Option<PathBuf>,
+    /// Statement and lock timeout for reading the database, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+    pub timeout: f64,
 }

@@ -6,13 +6,16 @@
 //! Library errors arrive as `miette::Diagnostic`s and leave as exit code 2 with a rendered
 //! message; nothing here panics on bad input.
 
+mod after_merge;
 mod args;
+mod live;
+mod pyproject;
 
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
 
 pub use args::Cli;
@@ -26,9 +29,10 @@ use crate::alembic::{LoadOptions, Project, discover};
 use crate::expect::{self, Expectations};
 use crate::graph::{ResolveError, RevisionGraph};
 use crate::report;
+use crate::rules::live_state::LiveState;
 use crate::rules::{self, AllowedHeads, Context, Finding, RULES, Rule, Severity};
 use crate::schema::replay::{self, Replay};
-use crate::source::{FileId, Sources};
+use crate::source::Sources;
 
 /// What a command reports back: an exit code, or a failure to do the job (exit 2).
 type Outcome = Result<ExitCode, Failure>;
@@ -40,6 +44,11 @@ pub enum Failure {
     /// Standard output was closed (`driftlint graph | head`): not an error.
     BrokenPipe,
     Io(io::Error),
+    /// The database could not be reached or read: one line naming the host, port, database
+    /// and user (never the password), and the help when there is one.
+    Live(crate::live::Error),
+    /// A plain one-line error.
+    Line(String),
 }
 
 impl<E: Diagnostic + Send + Sync + 'static> From<E> for Failure {
@@ -75,8 +84,11 @@ impl Terminal {
 }
 
 pub fn run() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches).map(|cli| (cli, matches)));
+    let (mut cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
             // clap prints --help and --version to stdout and usage errors to stderr.
             let _ = e.print();
@@ -88,19 +100,29 @@ pub fn run() -> ExitCode {
         }
     };
     let term = Terminal::detect(cli.color);
-    let outcome = match cli.command {
+    let settings = cwd().and_then(|cwd| pyproject::apply(&mut cli, &matches, &cwd));
+    let outcome = settings.and_then(|()| match cli.command {
         Command::Check(args) => check(&args, term),
         Command::Heads(args) => heads(&args),
         Command::Graph(args) => graph(&args),
         Command::Schema(args) => schema(&args),
         Command::Init(args) => init(&args),
         Command::Explain(args) => explain(&args),
-    };
+        Command::Completions(args) => completions(args.shell),
+    });
     match outcome {
         Ok(code) => code,
         Err(Failure::BrokenPipe) => ExitCode::SUCCESS,
         Err(Failure::Io(e)) => {
             eprintln!("driftlint: {e}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Live(e)) => {
+            eprint!("{}", live::error_lines(&e));
+            ExitCode::from(2)
+        }
+        Err(Failure::Line(text)) => {
+            eprintln!("driftlint: {text}");
             ExitCode::from(2)
         }
         Err(Failure::Diagnostic(d)) => {
@@ -119,10 +141,6 @@ pub fn run() -> ExitCode {
         }
     }
 }
-
-#[derive(Debug, thiserror::Error, Diagnostic)]
-#[error("{0} is not available in this build")]
-struct NotYet(&'static str);
 
 /// Writes to standard output, treating a closed pipe as the reader's choice, not an error.
 fn emit(text: &str) -> Result<(), Failure> {
@@ -146,8 +164,8 @@ struct Workspace {
     input_findings: Vec<Finding>,
     graph: RevisionGraph,
     expectations: Option<Expectations>,
-    /// The replay to the heads, when it was asked for while loading.
-    replay: Option<Replay>,
+    /// With `--against`: the ref and the side of the merge each revision file came from.
+    after_merge: Option<crate::against::AfterMerge>,
 }
 
 fn load_workspace(
@@ -155,57 +173,29 @@ fn load_workspace(
     migrations: Option<&Path>,
     options: LoadOptions,
 ) -> Result<Workspace, Failure> {
-    load_workspace_and(cwd, migrations, options, None, false)
-}
-
-/// [`load_workspace`], reading the expectations at `expectations` (if any) while the revision
-/// files are read and, with `replay_heads`, replayed.
-fn load_workspace_and(
-    cwd: &Path,
-    migrations: Option<&Path>,
-    options: LoadOptions,
-    expectations: Option<&Path>,
-    replay_heads: bool,
-) -> Result<Workspace, Failure> {
     let project = discover(cwd, migrations)?;
-    let files = crate::alembic::revision_files(&project)?;
-    // The expectations files are registered after the revision files, one id each.
-    let first_expectations_id = FileId(u32::try_from(files.len()).expect("fewer than 2^32 files"));
     let mut sources = Sources::new();
-    let ((loaded, graph, replay), expectations) = rayon::join(
-        || {
-            let loaded = crate::alembic::load_files_with(files, &mut sources, options);
-            let graph = RevisionGraph::build(&loaded.revisions);
-            let replay = replay_heads.then(|| replay::replay_heads(&loaded.revisions, &graph));
-            (loaded, graph, replay)
-        },
-        || expectations.map(|path| expect::load_detached(path, first_expectations_id)),
-    );
-    let expectations = match expectations {
-        Some(read) => Some(read?.register(&mut sources)),
-        None => None,
-    };
+    let loaded = crate::alembic::load_with(&project, &mut sources, options)?;
+    let graph = RevisionGraph::build(&loaded.revisions);
     Ok(Workspace {
         sources,
         project,
         revisions: loaded.revisions,
         input_findings: loaded.findings,
         graph,
-        expectations,
-        replay,
+        expectations: None,
+        after_merge: None,
     })
 }
 
 /// Loads the revision files and the expectations: the file or directory given, else
 /// `expectations/` or `expectations.yaml` in the working directory, else none. `upgrade()`
 /// bodies are lowered when there are expectations to check them against or `need_replay` says
-/// something else will use the replay. With `replay_heads` the workspace holds the replay to the
-/// heads, made while the expectations are read.
+/// something else will use the replay.
 fn load_workspace_with_expectations(
     cwd: &Path,
     input: &InputArgs,
     need_replay: bool,
-    replay_heads: bool,
 ) -> Result<Workspace, Failure> {
     let path = match &input.expectations {
         Some(p) => Some(cwd.join(p)),
@@ -214,13 +204,19 @@ fn load_workspace_with_expectations(
     let options = LoadOptions {
         lower_upgrade: need_replay || path.is_some(),
     };
-    load_workspace_and(
-        cwd,
-        input.migrations.as_deref(),
-        options,
-        path.as_deref(),
-        replay_heads,
-    )
+    let mut ws = match &input.against {
+        Some(reference) => after_merge::load_workspace_after_merge(
+            cwd,
+            input.migrations.as_deref(),
+            reference,
+            options,
+        )?,
+        None => load_workspace(cwd, input.migrations.as_deref(), options)?,
+    };
+    if let Some(path) = path {
+        ws.expectations = Some(expect::load(&path, &mut ws.sources)?);
+    }
+    Ok(ws)
 }
 
 fn context<'a>(ws: &'a Workspace, replay: Option<&'a Replay>) -> Context<'a> {
@@ -236,6 +232,7 @@ fn context<'a>(ws: &'a Workspace, replay: Option<&'a Replay>) -> Context<'a> {
         expectations,
         head_schema: replay.map(|r| &r.schema),
         replay_problems: replay.map_or(&[], |r| &r.problems),
+        live: None,
     }
 }
 
@@ -254,14 +251,41 @@ fn exit_code(findings: &[Finding], deny_warnings: bool) -> ExitCode {
 
 fn check(args: &CheckArgs, term: Terminal) -> Outcome {
     let cwd = cwd()?;
-    let wants_database = args.database_url.is_some() || args.live;
-    let mut ws = load_workspace_with_expectations(&cwd, &args.input, wants_database, true)?;
-    let replay = match ws.replay.take() {
-        Some(replay) => replay,
-        None => replay::replay_heads(&ws.revisions, &ws.graph),
+    let configured_url = pyproject::configured_database_url(&cwd, args)?;
+    let given_url = args.database_url.as_deref().or(configured_url.as_deref());
+    let database_url = live::database_url(&cwd, given_url, args.live)?;
+    let timeout = live::timeout(args.timeout)?;
+    let ws = load_workspace_with_expectations(&cwd, &args.input, database_url.is_some())?;
+    let replay = replay::replay_heads(&ws.revisions, &ws.graph);
+    // Everything the live rules look at is read here, before any rule runs.
+    let live_state = match &database_url {
+        Some(url) => Some(LiveState::new(
+            live::read(url, timeout)?,
+            &ws.revisions,
+            &ws.graph,
+            &replay.schema,
+            ws.expectations.as_ref(),
+        )),
+        None => None,
     };
-    let ctx = context(&ws, Some(&replay));
+    let mut ctx = context(&ws, Some(&replay));
+    ctx.live = live_state.as_ref();
     let mut findings = rules::run_all(&ctx);
+    // An ignore of a rule that did not run is not stale: the live rules run only against a
+    // database, and the rules on `upgrade()` only when it was read (with expectations or a
+    // database to compare it with).
+    let live = database_url.is_some();
+    let lowered = live || ws.expectations.is_some();
+    let ran = |rule: Rule| {
+        (live || !rules::LIVE_ONLY_RULES.contains(&rule.name()))
+            && (lowered || rules::HEADER_RULES.contains(&rule.name()))
+    };
+    let revision_files = ws.revisions.iter().map(|r| r.file);
+    rules::apply_inline_ignores(&ws.sources, revision_files, &mut findings, &ran);
+    if let Some(after_merge) = &ws.after_merge {
+        crate::against::explain_after_merge(after_merge, &ws.revisions, &ws.graph, &mut findings);
+    }
+    rules::sort_findings(&ws.sources, &mut findings);
     if let Some(e) = &ws.expectations {
         rules::apply_lint_config(e, &mut findings);
     }
@@ -271,17 +295,81 @@ fn check(args: &CheckArgs, term: Terminal) -> Outcome {
         CheckFormat::Sarif => report::sarif::render(&ws.sources, &findings),
         CheckFormat::Github => report::github::render(&ws.sources, &findings),
     };
-    emit(&text)?;
+    // With `--fix-sql -` the script owns standard output and the report goes to standard error.
+    let shown_url = database_url.as_ref().map(ToString::to_string);
+    if write_fix_script(args, &cwd, &ws, &findings, shown_url)? {
+        eprint!("{text}");
+    } else {
+        emit(&text)?;
+    }
     Ok(exit_code(&findings, args.deny_warnings))
+}
+
+/// Writes the fix script when `--fix-sql` asks for it; `true` when it went to standard output.
+/// `database` is the checked database as `DatabaseUrl` shows it (no password).
+fn write_fix_script(
+    args: &CheckArgs,
+    cwd: &Path,
+    ws: &Workspace,
+    findings: &[Finding],
+    database: Option<String>,
+) -> Result<bool, Failure> {
+    let Some(target) = &args.fix_sql else {
+        return Ok(false);
+    };
+    let shown = |path: &Path| crate::source::display_path(path);
+    let migrations = ws
+        .project
+        .script_dir
+        .as_deref()
+        .or(ws.project.version_dirs.first().map(PathBuf::as_path))
+        .map_or_else(|| "none".to_owned(), shown);
+    let expectations = match &args.input.expectations {
+        Some(path) => Some(shown(path)),
+        None => expect::find_default(cwd).map(|path| shown(&path)),
+    };
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs());
+    let meta = crate::fix::script::ScriptMeta {
+        migrations,
+        expectations,
+        database,
+        generated_at: crate::fix::script::format_utc(seconds),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    let script = crate::fix::script::render_script(findings, &meta, args.allow_destructive);
+    if target.as_os_str() == "-" {
+        emit(&script)?;
+        return Ok(true);
+    }
+    std::fs::write(cwd.join(target), script).map_err(|error| {
+        Failure::Diagnostic(Box::new(FixScriptNotWritten {
+            path: target.display().to_string(),
+            error: error.to_string(),
+        }))
+    })?;
+    Ok(false)
+}
+
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("cannot write the fix script to {path}: {error}")]
+#[diagnostic(code(driftlint::fix_script_not_written))]
+struct FixScriptNotWritten {
+    path: String,
+    error: String,
 }
 
 fn heads(args: &InputArgs) -> Outcome {
     let cwd = cwd()?;
-    let ws = load_workspace_with_expectations(&cwd, args, false, false)?;
+    let ws = load_workspace_with_expectations(&cwd, args, false)?;
     emit(&report::graph::heads(&ws.revisions, &ws.graph))?;
     let ctx = context(&ws, None);
     let mut findings = Vec::new();
     (Rule::MultipleHeads.info().check)(&ctx, &mut findings);
+    if let Some(after_merge) = &ws.after_merge {
+        crate::against::explain_after_merge(after_merge, &ws.revisions, &ws.graph, &mut findings);
+    }
     if let Some(f) = findings.first() {
         eprintln!("driftlint: {}", f.message);
         return Ok(ExitCode::from(1));
@@ -357,12 +445,18 @@ struct WriteError {
 
 fn init(args: &InitArgs) -> Outcome {
     let cwd = cwd()?;
-    if args.database_url.is_some() {
-        return Err(NotYet("init --database-url").into());
-    }
-    let ws = load_workspace(&cwd, args.migrations.as_deref(), LoadOptions::default())?;
-    let replayed = replay::replay_heads(&ws.revisions, &ws.graph);
-    let text = expect::render_starting_file(&replayed.schema, AllowedHeads::default());
+    let schema = match &args.database_url {
+        Some(text) => {
+            let url = live::database_url(&cwd, Some(text), false)?
+                .ok_or_else(|| Failure::Line("no database URL".to_owned()))?;
+            live::read(&url, live::timeout(args.timeout)?)?.schema
+        }
+        None => {
+            let ws = load_workspace(&cwd, args.migrations.as_deref(), LoadOptions::default())?;
+            replay::replay_heads(&ws.revisions, &ws.graph).schema
+        }
+    };
+    let text = expect::render_starting_file(&schema, AllowedHeads::default());
     match &args.output {
         None => emit(&text)?,
         Some(path) => {
@@ -383,7 +477,7 @@ fn init(args: &InitArgs) -> Outcome {
             eprintln!(
                 "driftlint: wrote {} ({} tables); review it, keep what must hold, and commit it",
                 path.display(),
-                replayed.schema.tables.len()
+                schema.tables.len()
             );
         }
     }
@@ -439,4 +533,12 @@ fn explain(args: &ExplainArgs) -> Outcome {
             .into())
         }
     }
+}
+
+/// Prints the completion script for `shell`.
+fn completions(shell: clap_complete::Shell) -> Outcome {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "driftlint", &mut script);
+    emit(&String::from_utf8_lossy(&script))?;
+    Ok(ExitCode::SUCCESS)
 }

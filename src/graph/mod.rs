@@ -12,7 +12,7 @@
 use std::collections::HashSet;
 
 use petgraph::Direction;
-use petgraph::algo::tarjan_scc;
+use petgraph::algo::kosaraju_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 use rustc_hash::FxHashMap;
@@ -114,7 +114,9 @@ impl RevisionGraph {
             }
         }
 
-        let cycles: Vec<Vec<usize>> = tarjan_scc(&dag)
+        // Kosaraju, not Tarjan: petgraph's Tarjan recurses once per revision and overflows the
+        // stack on a long history; Kosaraju walks with explicit stacks.
+        let cycles: Vec<Vec<usize>> = kosaraju_scc(&dag)
             .into_iter()
             .filter(|scc| scc.len() > 1 || scc.iter().any(|&n| dag.contains_edge(n, n)))
             .map(|scc| {
@@ -221,19 +223,23 @@ impl RevisionGraph {
     pub fn split_point(&self, a: usize, b: usize) -> Option<usize> {
         let of_a = self.down_ancestors(a);
         let of_b = self.down_ancestors(b);
-        let common: HashSet<usize> = of_a.intersection(&of_b).copied().collect();
-        // The newest common ancestor is the one that is no other common ancestor's ancestor.
-        let mut newest: Vec<usize> = common
-            .iter()
+        // The common ancestor latest in topological order has no common ancestor among its
+        // descendants (they all come later), so it is one where the histories split. One pass,
+        // where comparing every pair of common ancestors would be cubic on a long history.
+        let position = self.topological_positions();
+        of_a.intersection(&of_b)
             .copied()
-            .filter(|&c| {
-                !common
-                    .iter()
-                    .any(|&o| o != c && self.down_ancestors(o).contains(&c))
-            })
-            .collect();
-        newest.sort_unstable();
-        newest.into_iter().next()
+            .max_by_key(|&c| (position[c], std::cmp::Reverse(c)))
+    }
+
+    /// Each revision's place in [`Self::topological_order`], indexed by revision.
+    fn topological_positions(&self) -> Vec<usize> {
+        let order = self.topological_order();
+        let mut position = vec![usize::MAX; self.node_of.len()];
+        for (place, &revision) in order.iter().enumerate() {
+            position[revision] = place;
+        }
+        position
     }
 
     /// Revisions in an order where every parent comes before its children; revisions on a
@@ -334,4 +340,41 @@ fn label_tip(
         .iter()
         .find(|r| r.branch_labels.iter().any(|l| l == label))
         .and_then(|r| by_id.get(&r.id).copied())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::test_support::{Spec, project};
+
+    #[test]
+    fn a_long_history_builds_without_deep_recursion() {
+        // Run on a thread with a small stack: a recursive walk over 20,000 revisions would
+        // overflow it.
+        std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(|| {
+                let ids: Vec<String> = (0..20_000).map(|i| format!("r{i}")).collect();
+                let downs: Vec<[&str; 1]> = ids.iter().map(|id| [id.as_str()]).collect();
+                let specs: Vec<Spec<'_>> = ids
+                    .iter()
+                    .enumerate()
+                    .map(|(i, id)| {
+                        crate::rules::test_support::rev(
+                            id,
+                            if i == 0 { &[] } else { &downs[i - 1] },
+                        )
+                    })
+                    .collect();
+                let (_, revisions) = project(&specs);
+                let graph = RevisionGraph::build(&revisions);
+                assert_eq!(graph.heads, vec![19_999]);
+                assert!(graph.cycles.is_empty());
+                assert_eq!(graph.topological_order().len(), 20_000);
+                assert_eq!(graph.split_point(19_999, 10_000), Some(10_000));
+            })
+            .expect("thread starts")
+            .join()
+            .expect("no stack overflow");
+    }
 }

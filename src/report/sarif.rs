@@ -19,7 +19,7 @@ fn location(sources: &Sources, label: &crate::rules::Label, message: Option<&str
     let p = place(sources, label);
     let mut loc = json!({
         "physicalLocation": {
-            "artifactLocation": { "uri": p.path, "uriBaseId": "%SRCROOT%" },
+            "artifactLocation": { "uri": artifact_uri(p.path), "uriBaseId": "%SRCROOT%" },
             "region": {
                 "startLine": p.line,
                 "startColumn": p.column,
@@ -32,6 +32,21 @@ fn location(sources: &Sources, label: &crate::rules::Label, message: Option<&str
         loc["message"] = json!({ "text": text });
     }
     loc
+}
+
+/// A display path as a relative URI reference: bytes other than unreserved characters and `/`
+/// are percent-encoded, so that a space stays valid and the `:` of a file read from a git ref
+/// (`origin/main:migrations/versions/x.py`) does not read as a URI scheme.
+fn artifact_uri(path: &str) -> String {
+    let mut uri = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'/') {
+            uri.push(char::from(byte));
+        } else {
+            uri.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    uri
 }
 
 pub fn render(sources: &Sources, findings: &[Finding]) -> String {
@@ -118,4 +133,22 @@ pub fn render(sources: &Sources, findings: &[Finding]) -> String {
     let mut out = serde_json::to_string_pretty(&log).expect("SARIF values serialise");
     out.push('\n');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::artifact_uri;
+
+    #[test]
+    fn artifact_uris_are_relative_references() {
+        assert_eq!(
+            artifact_uri("migrations/versions/1_a.py"),
+            "migrations/versions/1_a.py"
+        );
+        assert_eq!(
+            artifact_uri("origin/main:migrations/versions/1 a.py"),
+            "origin/main%3Amigrations/versions/1%20a.py"
+        );
+        assert_eq!(artifact_uri("é"), "%C3%A9");
+    }
 }

@@ -9,6 +9,7 @@ use crate::schema::model::Schema;
 
 pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     check_against_head(ctx, out, findings);
+    super::live_checks::check_live(ctx, out, findings, super::live_checks::type_mismatches);
 }
 
 /// One finding per present column whose type does not match its expected type.

@@ -8,6 +8,7 @@ use crate::schema::model::Schema;
 
 pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     check_against_head(ctx, out, findings);
+    super::live_checks::check_live(ctx, out, findings, super::live_checks::nothing);
 }
 
 /// One finding per column in `absent_columns` that its table has.
@@ -33,7 +34,15 @@ pub fn findings(
             )
             .at(absent.span.clone(), "must not exist, says this")
             .object(&expected_table.schema, &expected_table.name, Some(&absent.name))
-            .fix(drop_column_fix(&expected_table.schema, &expected_table.name, &absent.name))
+            .fix(match source {
+                // In the database, the fix is the drop itself; in the migrations, a new one.
+                FindingSource::Database => crate::fix::ddl::drop_column_fix(
+                    &expected_table.schema,
+                    &expected_table.name,
+                    &absent.name,
+                ),
+                _ => drop_column_fix(&expected_table.schema, &expected_table.name, &absent.name),
+            })
             .help(format!(
                 "write a migration that drops {qualified} (after checking nothing reads it), or remove it from `absent_columns`"
             ));

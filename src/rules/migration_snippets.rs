@@ -8,6 +8,7 @@
 //! `op.execute(...)` of the SQL itself, so it is never a guess.
 
 use crate::expect::{ColumnExpectation, TableExpectation};
+use crate::fix::ddl::converts_without_using;
 use crate::fix::{Fix, Safety, quote_ident, quote_qualified};
 use crate::schema::types::PgType;
 
@@ -163,24 +164,6 @@ fn review_only_fix(title: String, snippet: Vec<String>, sql: Vec<String>) -> Fix
 fn op_execute(statement: &str) -> String {
     let without_semicolon = statement.strip_suffix(';').unwrap_or(statement);
     format!("op.execute({})", python_string(without_semicolon))
-}
-
-/// Whether PostgreSQL converts `from` to `to` in `ALTER COLUMN ... TYPE` without a `USING`
-/// clause (an assignment cast exists): within the integer, numeric, text and date/time families.
-fn converts_without_using(from: &PgType, to: &PgType) -> bool {
-    if (from.array_dims > 0) != (to.array_dims > 0) {
-        return false;
-    }
-    let family = |ty: &PgType| match ty.name.as_str() {
-        "smallint" | "integer" | "bigint" | "numeric" | "real" | "double precision" => Some(1),
-        "text" | "character varying" | "character" => Some(2),
-        "date" | "timestamp without time zone" | "timestamp with time zone" => Some(3),
-        "time without time zone" | "time with time zone" => Some(4),
-        name if name.starts_with("interval") => Some(5),
-        "json" | "jsonb" => Some(6),
-        _ => None,
-    };
-    from.name == to.name || family(from).is_some_and(|f| family(to) == Some(f))
 }
 
 /// The fix for `missing-table`: a migration that creates the table with the columns whose types
@@ -502,6 +485,79 @@ pub fn alter_nullability_fix(
         snippet,
         vec![statement],
     )
+}
+
+/// A `sa.Column(...)` for a column as the database has it, or `None` when SQLAlchemy has no
+/// spelling for its type.
+fn column_expression(column: &crate::schema::model::Column) -> Option<String> {
+    let mut arguments = vec![python_string(&column.name), sqlalchemy_type(&column.ty)?];
+    if let Some(default) = &column.default
+        && column.identity.is_none()
+        && !default.starts_with("nextval(")
+    {
+        arguments.push(format!(
+            "server_default=sa.text({})",
+            python_string(default)
+        ));
+    }
+    arguments.push(format!("nullable={}", python_bool(column.nullable)));
+    Some(format!("sa.Column({})", arguments.join(", ")))
+}
+
+/// The migration lines that adopt a column added to the database by hand: `op.add_column(...)`
+/// as the database has it (an `op.execute` of the SQL where SQLAlchemy cannot spell the type).
+pub fn adopt_column_snippet(
+    schema: &str,
+    table: &str,
+    column: &crate::schema::model::Column,
+) -> Vec<String> {
+    match column_expression(column) {
+        Some(expression) => vec![format!(
+            "op.add_column({}, {expression}{})",
+            python_string(table),
+            schema_argument(schema)
+        )],
+        None => vec![op_execute(&format!(
+            "ALTER TABLE {} ADD COLUMN {} {}{};",
+            quote_qualified(schema, table),
+            quote_ident(&column.name),
+            column.ty,
+            if column.nullable { "" } else { " NOT NULL" }
+        ))],
+    }
+}
+
+/// The migration lines that adopt a table created by hand: `op.create_table(...)` with its
+/// columns and primary key as the database has them.
+pub fn adopt_table_snippet(table: &crate::schema::model::Table) -> Vec<String> {
+    let columns: Option<Vec<String>> = table.columns.iter().map(column_expression).collect();
+    let Some(columns) = columns else {
+        return vec![format!(
+            "# SQLAlchemy cannot spell every column type of {}.{}: copy its definition from \
+             `pg_dump --schema-only --table {}` into op.execute(...)",
+            table.schema,
+            table.name,
+            quote_qualified(&table.schema, &table.name)
+        )];
+    };
+    let mut lines = vec![
+        "op.create_table(".to_owned(),
+        format!("    {},", python_string(&table.name)),
+    ];
+    lines.extend(columns.into_iter().map(|c| format!("    {c},")));
+    if let Some(key) = &table.primary_key {
+        let names: Vec<String> = key.columns.iter().map(|c| python_string(c)).collect();
+        lines.push(format!(
+            "    sa.PrimaryKeyConstraint({}, name={}),",
+            names.join(", "),
+            python_string(&key.name)
+        ));
+    }
+    if table.schema != "public" {
+        lines.push(format!("    schema={},", python_string(&table.schema)));
+    }
+    lines.push(")".to_owned());
+    lines
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use crate::schema::model::Schema;
 
 pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     check_against_head(ctx, out, findings);
+    super::live_checks::check_live(ctx, out, findings, super::live_checks::missing_columns);
 }
 
 /// One finding per expected column that its (present) table lacks.

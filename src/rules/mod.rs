@@ -14,10 +14,15 @@ use crate::graph::RevisionGraph;
 use crate::source::{Sources, Span};
 
 pub mod column_type_mismatch;
+mod database_behind_head;
+mod database_not_versioned;
+mod database_unknown_revision;
 mod duplicate_revision;
 pub mod expectation_checks;
 pub mod forbidden_column_present;
 mod lint_config;
+mod live_checks;
+pub mod live_state;
 pub mod migration_snippets;
 pub mod missing_column;
 mod missing_parent;
@@ -25,10 +30,16 @@ pub mod missing_table;
 mod multiple_bases;
 mod multiple_heads;
 pub mod nullability_mismatch;
+mod partially_applied_revision;
 pub mod primary_key_mismatch;
 mod revision_cycle;
+mod sequence_behind;
+mod stamped_not_applied;
 mod unmodeled_operation;
 pub mod unparsable_migration;
+mod untracked_column;
+mod untracked_table;
+pub mod unused_ignore;
 
 /// How serious a finding is. Ordered: `Info < Warning < Error`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -215,6 +226,9 @@ pub struct Context<'a> {
     pub head_schema: Option<&'a crate::schema::model::Schema>,
     /// Operations the replay to the heads could not fit into the schema built before them.
     pub replay_problems: &'a [crate::schema::replay::ReplayProblem],
+    /// The live database and where it stands against the migrations, when the check was given
+    /// one (`--database-url`, `--live`).
+    pub live: Option<&'a live_state::LiveState>,
 }
 
 type CheckFn = fn(&Context<'_>, &mut Vec<Finding>);
@@ -278,10 +292,29 @@ registry! {
         "a column's type differs from what is expected";
     NullabilityMismatch, "nullability-mismatch", Warning, nullability_mismatch,
         "a column's nullability differs from what is expected";
+    DatabaseNotVersioned, "database-not-versioned", Error, database_not_versioned,
+        "the database has no alembic_version table, or it is empty";
+    DatabaseBehindHead, "database-behind-head", Error, database_behind_head,
+        "the database's revision is an ancestor of a head: migrations are pending";
+    DatabaseUnknownRevision, "database-unknown-revision", Error, database_unknown_revision,
+        "the database's revision is not in the graph";
+    StampedNotApplied, "stamped-not-applied", Error, stamped_not_applied,
+        "the database claims a revision whose changes are absent from its schema";
+    PartiallyAppliedRevision, "partially-applied-revision", Error, partially_applied_revision,
+        "some but not all changes of one revision are present";
+    SequenceBehind, "sequence-behind", Error, sequence_behind,
+        "a serial or identity sequence would hand out a value at or below the column's maximum";
+    UntrackedTable, "untracked-table", Warning, untracked_table,
+        "a table in the database that no migration creates";
+    UntrackedColumn, "untracked-column", Warning, untracked_column,
+        "a column in the database that no migration creates";
+    UnusedIgnore, "unused-ignore", Info, unused_ignore,
+        "a `# driftlint: ignore[...]` comment that matches no finding, or names no rule";
 }
 
 pub use expectation_checks::check_expectations;
 pub use lint_config::apply_lint_config;
+pub use unused_ignore::{HEADER_RULES, LIVE_ONLY_RULES, apply_inline_ignores};
 
 /// The branch labels that apply to a revision (its own and its ancestors'), as `alembic heads`
 /// shows them.

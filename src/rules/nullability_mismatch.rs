@@ -9,6 +9,12 @@ use crate::schema::model::Schema;
 
 pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     check_against_head(ctx, out, findings);
+    super::live_checks::check_live(
+        ctx,
+        out,
+        findings,
+        super::live_checks::nullability_mismatches,
+    );
 }
 
 fn nullability(nullable: bool) -> &'static str {

@@ -109,6 +109,7 @@ pub fn findings_with(rule: Rule, specs: &[Spec<'_>], allowed: AllowedHeads) -> V
         expectations: None,
         head_schema: None,
         replay_problems: &[],
+        live: None,
     };
     let mut out = Vec::new();
     (rule.info().check)(&ctx, &mut out);

@@ -186,6 +186,7 @@ mod tests {
             expectations: None,
             head_schema: None,
             replay_problems: &[],
+            live: None,
         };
         let mut out = Vec::new();
         check(&ctx, &mut out);

@@ -237,6 +237,14 @@ pub enum Op {
     Guarded {
         op: Box<Op>,
     },
+    /// SQL from `op.execute` that changes nothing the schema model holds (data, comments, grants,
+    /// functions, schemas, settings). The replay skips it; a rendering of the upgrade as SQL runs
+    /// it. `sql` is the statement as written, `None` where it is built at run time (a SQLAlchemy
+    /// statement object, SQL computed in Python), which `what` then describes.
+    Passthrough {
+        sql: Option<String>,
+        what: String,
+    },
     /// Something that changes (or may change) the schema in a way the replay cannot follow: an
     /// operation in a loop, under an unknown condition, on a computed name, or SQL that does not
     /// parse. Becomes an `unmodeled-operation` finding.

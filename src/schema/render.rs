@@ -17,8 +17,8 @@ use super::replay::DEFAULT_SCHEMA;
 use crate::fix::{quote_ident, quote_literal, quote_qualified};
 
 /// DDL that builds `schema` in an empty database: schemas, enum types, sequences, tables with
-/// their columns, primary keys, unique and check constraints, sequence ownership, indexes, and
-/// last the foreign keys (so that tables can be created in any order).
+/// their columns, primary keys and check constraints, unique constraints, sequence ownership,
+/// indexes, and last the foreign keys (so that tables can be created in any order).
 pub fn to_sql(schema: &Schema) -> String {
     let mut out = String::new();
 
@@ -74,6 +74,20 @@ pub fn to_sql(schema: &Schema) -> String {
         out.push_str(&create_table(schema, table));
     }
 
+    // Unique constraints follow their table: inside CREATE TABLE, PostgreSQL keeps only one of
+    // two constraints over the same columns (and none beside a primary key on them), while the
+    // migrations may well have added both.
+    for table in schema.tables.values() {
+        for unique in &table.uniques {
+            out.push_str(&format!(
+                "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE ({});\n",
+                quote_qualified(&table.schema, &table.name),
+                quote_ident(&unique.name),
+                ident_list(&unique.columns)
+            ));
+        }
+    }
+
     for sequence in &plain_sequences {
         if let Some((owner_schema, owner_table, owner_column)) = &sequence.owned_by {
             out.push_str(&format!(
@@ -124,23 +138,27 @@ pub fn to_sql(schema: &Schema) -> String {
 }
 
 fn create_table(schema: &Schema, table: &Table) -> String {
+    create_table_spelled(schema, table, SequenceSpelling::Named, false)
+}
+
+/// `CREATE TABLE` with the columns, primary key, unique and check constraints (foreign keys and
+/// indexes are separate statements), `IF NOT EXISTS` when asked.
+pub(crate) fn create_table_spelled(
+    schema: &Schema,
+    table: &Table,
+    spelling: SequenceSpelling,
+    if_not_exists: bool,
+) -> String {
     let mut lines: Vec<String> = table
         .columns
         .iter()
-        .map(|column| column_definition(schema, column))
+        .map(|column| column_definition_spelled(schema, column, spelling))
         .collect();
     if let Some(pk) = &table.primary_key {
         lines.push(format!(
             "CONSTRAINT {} PRIMARY KEY ({})",
             quote_ident(&pk.name),
             ident_list(&pk.columns)
-        ));
-    }
-    for unique in &table.uniques {
-        lines.push(format!(
-            "CONSTRAINT {} UNIQUE ({})",
-            quote_ident(&unique.name),
-            ident_list(&unique.columns)
         ));
     }
     for check in &table.checks {
@@ -150,20 +168,59 @@ fn create_table(schema: &Schema, table: &Table) -> String {
             check.sql
         ));
     }
+    let guard = if if_not_exists { "IF NOT EXISTS " } else { "" };
     if lines.is_empty() {
         return format!(
-            "CREATE TABLE {} ();\n",
+            "CREATE TABLE {guard}{} ();\n",
             quote_qualified(&table.schema, &table.name)
         );
     }
     format!(
-        "CREATE TABLE {} (\n    {}\n);\n",
+        "CREATE TABLE {guard}{} (\n    {}\n);\n",
         quote_qualified(&table.schema, &table.name),
         lines.join(",\n    ")
     )
 }
 
-fn column_definition(schema: &Schema, column: &Column) -> String {
+/// How a column fed by a sequence is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SequenceSpelling {
+    /// The sequence by name: `DEFAULT nextval('…')` for a serial column (the sequence is created
+    /// beforehand), `SEQUENCE NAME` for an identity column. What [`to_sql`] writes.
+    Named,
+    /// As a migration declares it: `SERIAL`/`BIGSERIAL`/`SMALLSERIAL` for a serial column, which
+    /// creates its sequence, and identity options without the sequence's name, which PostgreSQL
+    /// then names as it did the first time. What fixes that re-create a column write.
+    Implicit,
+}
+
+/// Whether the column is a serial column: its default is `nextval()` of the sequence that feeds
+/// it, and it is not an identity column.
+pub(crate) fn is_serial_column(column: &Column) -> bool {
+    column.identity.is_none()
+        && column.sequence.is_some()
+        && column
+            .default
+            .as_deref()
+            .is_some_and(|default| default.starts_with("nextval("))
+}
+
+/// A column's definition (`name type [identity | DEFAULT …] [NOT NULL]`) as `CREATE TABLE` and
+/// `ADD COLUMN` take it.
+pub(crate) fn column_definition_spelled(
+    schema: &Schema,
+    column: &Column,
+    spelling: SequenceSpelling,
+) -> String {
+    if spelling == SequenceSpelling::Implicit && is_serial_column(column) && column.ty.is_integer()
+    {
+        let serial = match column.ty.name.as_str() {
+            "bigint" => "BIGSERIAL",
+            "smallint" => "SMALLSERIAL",
+            _ => "SERIAL",
+        };
+        return format!("{} {serial} NOT NULL", quote_ident(&column.name));
+    }
     let mut line = format!("{} {}", quote_ident(&column.name), column.ty);
     if let Some(kind) = column.identity {
         line.push_str(match kind {
@@ -175,12 +232,18 @@ fn column_definition(schema: &Schema, column: &Column) -> String {
             .as_ref()
             .and_then(|key| schema.sequences.get(key))
         {
-            line.push_str(&format!(
-                " (SEQUENCE NAME {} START WITH {} INCREMENT BY {})",
-                quote_qualified(&sequence.schema, &sequence.name),
-                sequence.start,
-                sequence.increment
-            ));
+            match spelling {
+                SequenceSpelling::Named => line.push_str(&format!(
+                    " (SEQUENCE NAME {} START WITH {} INCREMENT BY {})",
+                    quote_qualified(&sequence.schema, &sequence.name),
+                    sequence.start,
+                    sequence.increment
+                )),
+                SequenceSpelling::Implicit => line.push_str(&format!(
+                    " (START WITH {} INCREMENT BY {})",
+                    sequence.start, sequence.increment
+                )),
+            }
         }
     } else if let Some(default) = &column.default {
         line.push_str(" DEFAULT ");
@@ -193,7 +256,7 @@ fn column_definition(schema: &Schema, column: &Column) -> String {
 }
 
 /// An index entry: a column by its quoted name, an expression in parentheses.
-fn index_entry(entry: &str, columns: &BTreeSet<&str>) -> String {
+pub(crate) fn index_entry(entry: &str, columns: &BTreeSet<&str>) -> String {
     if columns.contains(entry) {
         quote_ident(entry).into_owned()
     } else {
@@ -201,7 +264,7 @@ fn index_entry(entry: &str, columns: &BTreeSet<&str>) -> String {
     }
 }
 
-fn ident_list(names: &[String]) -> String {
+pub(crate) fn ident_list(names: &[String]) -> String {
     names
         .iter()
         .map(|n| quote_ident(n).into_owned())

@@ -445,8 +445,9 @@ impl Replayer {
                     self.apply_op(at, op)
                 }
             }
-            // Another rule reports what the replay cannot follow.
-            Op::Unmodeled { .. } => Ok(()),
+            // Another rule reports what the replay cannot follow; passed-through SQL changes
+            // nothing the model holds.
+            Op::Unmodeled { .. } | Op::Passthrough { .. } => Ok(()),
         }
     }
 
@@ -599,13 +600,69 @@ impl Replayer {
             self.table_mut(&schema, &name).columns.push(column);
         }
 
-        if !pk_columns.is_empty()
-            && let Err(message) = self.add_primary_key(at, &schema, &name, pk_name, &pk_columns)
+        // PostgreSQL builds one index per distinct column list among the primary key and the
+        // unique constraints of a CREATE TABLE (`transformIndexConstraints`): a unique constraint
+        // over the same columns as the key or as an earlier unique constraint is dropped, and
+        // lends its name to the one kept when that has none. SQLAlchemy writes the table's
+        // constraints before those of `unique=True` columns.
+        let mut key =
+            (!pk_columns.is_empty()).then(|| (pk_name.map(truncate_identifier), pk_columns));
+        let mut uniques: Vec<(Option<String>, Vec<String>)> = Vec::new();
+        let declared_uniques = constraints
+            .iter()
+            .filter_map(|c| match c {
+                Constraint::Unique { name, columns } => Some((
+                    name.as_deref().map(truncate_identifier),
+                    columns
+                        .iter()
+                        .map(|c| truncate_identifier(c))
+                        .collect::<Vec<_>>(),
+                )),
+                _ => None,
+            })
+            .chain(
+                columns
+                    .iter()
+                    .filter(|def| def.unique && !def.index)
+                    .map(|def| (None, vec![truncate_identifier(&def.name)])),
+            );
+        for (unique_name, unique_columns) in declared_uniques {
+            let same = match &mut key {
+                Some((key_name, key_columns)) if *key_columns == unique_columns => Some(key_name),
+                _ => uniques
+                    .iter_mut()
+                    .find(|(_, earlier)| *earlier == unique_columns)
+                    .map(|(earlier_name, _)| earlier_name),
+            };
+            match same {
+                Some(kept_name) => {
+                    if kept_name.is_none() {
+                        *kept_name = unique_name;
+                    }
+                }
+                None => uniques.push((unique_name, unique_columns)),
+            }
+        }
+        if let Some((key_name, key_columns)) = &key
+            && let Err(message) =
+                self.add_primary_key(at, &schema, &name, key_name.as_deref(), key_columns)
         {
             self.problem(at, message);
         }
+        for (unique_name, unique_columns) in uniques {
+            let unique = Constraint::Unique {
+                name: unique_name,
+                columns: unique_columns,
+            };
+            if let Err(message) = self.add_constraint(at, &schema, &name, &unique) {
+                self.problem(at, message);
+            }
+        }
         for constraint in constraints {
-            if matches!(constraint, Constraint::PrimaryKey { .. }) {
+            if matches!(
+                constraint,
+                Constraint::PrimaryKey { .. } | Constraint::Unique { .. }
+            ) {
                 continue;
             }
             if let Err(message) = self.add_constraint(at, &schema, &name, constraint) {
@@ -737,9 +794,9 @@ impl Replayer {
             .insert((sequence.schema.clone(), sequence.name.clone()), sequence);
     }
 
-    /// What a column's own flags add besides the column: `unique=True` a unique constraint,
-    /// `index=True` an index named by SQLAlchemy's convention (unique when both are given),
-    /// `sa.ForeignKey(...)` a foreign key.
+    /// What a column's own flags add besides the column and its unique constraint (which the
+    /// callers place): `index=True` an index named by SQLAlchemy's convention (unique when
+    /// `unique=True` is given too), `sa.ForeignKey(...)` a foreign key.
     fn column_side_objects(
         &mut self,
         at: At<'_>,
@@ -760,12 +817,6 @@ impl Replayer {
                 unique: def.unique,
             };
             self.create_index(schema, table, qualified.schema.as_deref(), &index)?;
-        } else if def.unique {
-            let unique = Constraint::Unique {
-                name: None,
-                columns: vec![column.clone()],
-            };
-            self.add_constraint(at, schema, table, &unique)?;
         }
         for reference in &def.foreign_keys {
             let ForeignKeyRef {
@@ -956,6 +1007,14 @@ impl Replayer {
                 || (def.primary_key && autoincrement_column(&[def]).is_some()));
         let column = self.materialize_column(at, &schema, &name, def, serial);
         self.table_mut(&schema, &name).columns.push(column);
+        // Alembic adds a `unique=True` column's constraint with its own ALTER TABLE.
+        if def.unique && !def.index {
+            let unique = Constraint::Unique {
+                name: None,
+                columns: vec![column_name],
+            };
+            self.add_constraint(at, &schema, &name, &unique)?;
+        }
         self.column_side_objects(at, &schema, &name, table, def)
     }
 
@@ -2291,9 +2350,67 @@ mod tests {
             Some("nextval('users_id_seq1'::regclass)")
         );
         let uniques: Vec<&str> = users.uniques.iter().map(|u| u.name.as_str()).collect();
-        assert_eq!(uniques, ["users_email_key", "users_email_key1"]);
+        // The table-level constraint and the column's flag declare the same key: one index.
+        assert_eq!(uniques, ["users_email_key"]);
         let checks: Vec<&str> = users.checks.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(checks, ["users_score_check", "users_check"]);
+    }
+
+    #[test]
+    fn create_table_keeps_one_index_per_column_list() {
+        let mut id = pk("id", "integer");
+        id.unique = true;
+        let mut code = col("code", "text");
+        code.unique = true;
+        let schema = clean(vec![create_with(
+            "t",
+            vec![id, code],
+            vec![
+                Constraint::Unique {
+                    name: None,
+                    columns: vec!["code".into()],
+                },
+                Constraint::Unique {
+                    name: Some("t_code_unique".into()),
+                    columns: vec!["code".into()],
+                },
+            ],
+        )]);
+        let t = table(&schema, "t");
+        assert_eq!(
+            t.primary_key.as_ref().map(|k| k.name.as_str()),
+            Some("t_pkey")
+        );
+        let uniques: Vec<(&str, &[String])> = t
+            .uniques
+            .iter()
+            .map(|u| (u.name.as_str(), u.columns.as_slice()))
+            .collect();
+        assert_eq!(uniques, [("t_code_unique", &["code".to_owned()][..])]);
+        // Added one by one, two unique constraints over the same column both stay.
+        let schema = clean(vec![
+            create("u", vec![col("code", "text")]),
+            Op::AddConstraint {
+                table: q("u"),
+                constraint: Constraint::Unique {
+                    name: None,
+                    columns: vec!["code".into()],
+                },
+            },
+            Op::AddConstraint {
+                table: q("u"),
+                constraint: Constraint::Unique {
+                    name: None,
+                    columns: vec!["code".into()],
+                },
+            },
+        ]);
+        let names: Vec<&str> = table(&schema, "u")
+            .uniques
+            .iter()
+            .map(|u| u.name.as_str())
+            .collect();
+        assert_eq!(names, ["u_code_key", "u_code_key1"]);
     }
 
     #[test]

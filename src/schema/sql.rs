@@ -47,6 +47,7 @@ pub fn lower_sql(sql: &str) -> Result<Vec<Op>, String> {
                 ))),
             }
         });
+        let before = ops.len();
         match parsed {
             Ok(parsed) => lower_statement(&parsed, &mut ops),
             Err(error) => {
@@ -54,6 +55,23 @@ pub fn lower_sql(sql: &str) -> Result<Vec<Op>, String> {
                     ops.push(op);
                 }
             }
+        }
+        // A statement that changes nothing the model holds is kept as written, so that the
+        // upgrade rendered as SQL still runs it.
+        if ops.len() == before {
+            let text: String = statement.iter().map(|t| t.token.to_string()).collect();
+            let text = text.trim();
+            ops.push(Op::Passthrough {
+                what: format!(
+                    "SQL statement `{} ...`",
+                    statement_words(&statement)
+                        .into_iter()
+                        .take(3)
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
+                sql: Some(format!("{text};")),
+            });
         }
     }
     Ok(ops)
@@ -1677,7 +1695,23 @@ mod tests {
             ALTER TABLE t OWNER TO bob;
             -- a comment; with a semicolon
         ";
-        assert_eq!(lower_sql(sql), Ok(Vec::new()));
+        // Each is kept as written, to be run by the upgrade rendered as SQL, and changes nothing
+        // the replay holds.
+        let ops = lower_sql(sql).expect("the SQL splits into statements");
+        let passed: Vec<&str> = ops
+            .iter()
+            .map(|op| match op {
+                Op::Passthrough { sql: Some(sql), .. } => sql.as_str(),
+                other => panic!("not passed through: {other:?}"),
+            })
+            .collect();
+        assert_eq!(passed.len(), 14);
+        assert_eq!(passed[0], "INSERT INTO t (a) VALUES ('x;y');");
+        assert_eq!(
+            passed[8],
+            "CREATE OR REPLACE FUNCTION f() RETURNS trigger AS $$ BEGIN NEW.a := 1; RETURN NEW; END; $$ LANGUAGE plpgsql;"
+        );
+        assert_eq!(passed[13], "ALTER TABLE t OWNER TO bob;");
     }
 
     #[test]

@@ -22,6 +22,7 @@
 #![allow(dead_code)]
 
 mod cluster;
+mod describe;
 mod tls;
 mod tools;
 
@@ -30,6 +31,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 #[allow(unused_imports)]
 pub use cluster::{PASSWORD_GROUP, Server, client_program};
+#[allow(unused_imports)]
+pub use describe::{DESCRIBE, describe, state};
 #[allow(unused_imports)]
 pub use tls::{TlsServer, tls_server};
 #[allow(unused_imports)]
