@@ -70,7 +70,6 @@ impl Sources {
         id
     }
 
-
     pub fn get(&self, id: FileId) -> &SourceFile {
         &self.files[id.0 as usize]
     }
