@@ -10,10 +10,9 @@
 # For each tree it runs the check without expectations (graph rules only) and with the tree's
 # expectations.yaml (lowering, replay and the expectation rules), and prints the median user,
 # system and total CPU time (GNU time counts in steps of 10 ms, so use enough runs) and the median
-# peak RSS. With INSTRUCTIONS=1 it also counts
-# the instructions of one run under callgrind, with RAYON_NUM_THREADS=1 so that the count does not
-# depend on how the threads were scheduled (idle rayon workers spin). Trees and their expectations
-# are made as bench/static.sh makes them.
+# peak RSS. With INSTRUCTIONS=1 it also counts the instructions of one run under callgrind, with
+# RAYON_NUM_THREADS=1 so that the count does not depend on how the threads were scheduled (idle
+# rayon workers spin). Trees and their expectations are made as bench/static.sh makes them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZES="${SIZES:-1000 5000 20000}"
