@@ -6,6 +6,7 @@ pub mod against;
 pub mod alembic;
 pub mod cli;
 pub mod config;
+pub mod diagnostic;
 pub mod expect;
 pub mod fix;
 pub mod git;

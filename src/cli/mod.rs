@@ -274,12 +274,8 @@ fn check(args: &CheckArgs, term: Terminal) -> Outcome {
     // An ignore of a rule that did not run is not stale: the live rules run only against a
     // database, and the rules on `upgrade()` only when it was read (with expectations or a
     // database to compare it with).
-    let live = database_url.is_some();
-    let lowered = live || ws.expectations.is_some();
-    let ran = |rule: Rule| {
-        (live || !rules::LIVE_ONLY_RULES.contains(&rule.name()))
-            && (lowered || rules::HEADER_RULES.contains(&rule.name()))
-    };
+    let inputs = ctx.inputs();
+    let ran = |rule: Rule| rule.info().runs(inputs);
     let revision_files = ws.revisions.iter().map(|r| r.file);
     rules::apply_inline_ignores(&ws.sources, revision_files, &mut findings, &ran);
     if let Some(after_merge) = &ws.after_merge {
@@ -366,7 +362,7 @@ fn heads(args: &InputArgs) -> Outcome {
     emit(&report::graph::heads(&ws.revisions, &ws.graph))?;
     let ctx = context(&ws, None);
     let mut findings = Vec::new();
-    (Rule::MultipleHeads.info().check)(&ctx, &mut findings);
+    rules::run_one(Rule::MultipleHeads, &ctx, &mut findings);
     if let Some(after_merge) = &ws.after_merge {
         crate::against::explain_after_merge(after_merge, &ws.revisions, &ws.graph, &mut findings);
     }

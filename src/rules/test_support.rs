@@ -112,7 +112,7 @@ pub fn findings_with(rule: Rule, specs: &[Spec<'_>], allowed: AllowedHeads) -> V
         live: None,
     };
     let mut out = Vec::new();
-    (rule.info().check)(&ctx, &mut out);
+    super::run_one(rule, &ctx, &mut out);
     out
 }
 

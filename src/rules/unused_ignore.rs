@@ -34,30 +34,6 @@ use ruff_text_size::Ranged;
 use super::{Context, Finding, FindingSource, RULES, Rule, edit_distance};
 use crate::source::{FileId, Sources, Span};
 
-/// The rules that only a check of the live database runs.
-pub const LIVE_ONLY_RULES: &[&str] = &[
-    "database-not-versioned",
-    "database-behind-head",
-    "database-unknown-revision",
-    "stamped-not-applied",
-    "partially-applied-revision",
-    "sequence-behind",
-    "untracked-table",
-    "untracked-column",
-];
-
-/// The rules that need only the revision files' headers (and the graph they make), which run
-/// even when `upgrade()` bodies are not read.
-pub const HEADER_RULES: &[&str] = &[
-    "multiple-heads",
-    "missing-parent",
-    "duplicate-revision",
-    "revision-cycle",
-    "multiple-bases",
-    "unparsable-migration",
-    "unused-ignore",
-];
-
 /// Nothing to do here: the findings need every other rule's findings, so
 /// [`apply_inline_ignores`] makes them after the rules have run.
 pub fn check(_ctx: &Context<'_>, _out: &mut Vec<Finding>) {}
