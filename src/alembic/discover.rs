@@ -18,7 +18,14 @@ use walkdir::WalkDir;
 
 use super::Error;
 use super::ini::{Ini, IniError};
-use crate::rules::Flavor;
+
+/// Which tool the project drives Alembic through; it decides how fix commands are spelled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Flavor {
+    #[default]
+    Alembic,
+    FlaskMigrate,
+}
 
 /// Where a project's revision files live and how it drives Alembic.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -21,10 +21,24 @@ use std::sync::Arc;
 pub use error::{Error, ErrorKind, OtherPlace};
 pub use render::{JSON_SCHEMA, JSON_SCHEMA_REFERENCE, render_starting_file};
 
-use crate::rules::{AllowedHeads, Rule, Severity};
+use crate::diagnostic::{Rule, Severity};
 use crate::schema::types::PgType;
 use crate::source::{FileId, Sources, Span};
 use error::ErrorFile;
+
+/// How many heads the graph may have: a number, or a list of branch labels each of which may
+/// carry one head.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AllowedHeads {
+    Count(usize),
+    Labels(Vec<String>),
+}
+
+impl Default for AllowedHeads {
+    fn default() -> Self {
+        AllowedHeads::Count(1)
+    }
+}
 
 /// Where an entry of a mapping is: its key (`email:`) and its value (`{ type: text }`). For a
 /// list item (a column named in `columns: [id, score]`) both are the item.

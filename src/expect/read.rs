@@ -16,6 +16,7 @@ use rustc_hash::FxHashMap;
 
 use serde_yaml::Value;
 
+use super::AllowedHeads;
 use super::error::{Error, ErrorFile, ErrorKind};
 use super::spans::{PathId, PathSegment, ROOT, SpanIndex};
 use super::{
@@ -23,7 +24,7 @@ use super::{
     NullableExpectation, PrimaryKeyExpectation, SequencesExpectation, SeverityOverride,
     TableExpectation, TableNameAt, TypeExpectation,
 };
-use crate::rules::{AllowedHeads, RULES, Rule, Severity};
+use crate::diagnostic::{RULES, Rule, Severity};
 use crate::schema::types::{PgType, closest_name};
 use crate::source::{FileId, Span};
 

@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use crate::rules::AllowedHeads;
+use super::AllowedHeads;
 use crate::schema::model::{Schema, Table};
 use crate::schema::types::PgType;
 

@@ -746,7 +746,7 @@ fn the_published_example_and_schema_agree_with_the_reader() {
         .iter()
         .filter_map(serde_json::Value::as_str)
         .collect();
-    for rule in crate::rules::RULES {
+    for rule in crate::diagnostic::RULES {
         assert!(
             rule_names.contains(&rule.name),
             "the JSON Schema does not list rule {}",

@@ -14,7 +14,7 @@
 //! above it).
 
 use super::{DESTRUCTIVE_MARK, Fix, OUTSIDE_TRANSACTION_MARK, Safety};
-use crate::rules::Finding;
+use crate::diagnostic::Finding;
 
 /// What the script's header says was checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -364,7 +364,7 @@ pub fn render_script(findings: &[Finding], meta: &ScriptMeta, allow_destructive:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::{FindingSource, Rule};
+    use crate::diagnostic::{FindingSource, Rule};
 
     fn meta() -> ScriptMeta {
         ScriptMeta {

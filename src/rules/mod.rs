@@ -8,10 +8,12 @@
 //! operation the replay cannot model) are made by the reading code with the rule's constructor
 //! and handed in through [`Context::input_findings`].
 
+pub use crate::alembic::Flavor;
 use crate::alembic::Revision;
 pub use crate::diagnostic::{
     Finding, FindingSource, Input, Inputs, Kind, Label, ObjectRef, RULES, Rule, RuleInfo, Severity,
 };
+pub use crate::expect::AllowedHeads;
 use crate::graph::RevisionGraph;
 use crate::source::{Sources, Span};
 
@@ -42,28 +44,6 @@ pub mod unparsable_migration;
 mod untracked_column;
 mod untracked_table;
 pub mod unused_ignore;
-
-/// How many heads the graph may have: a number, or a list of branch labels each of which may
-/// carry one head.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AllowedHeads {
-    Count(usize),
-    Labels(Vec<String>),
-}
-
-impl Default for AllowedHeads {
-    fn default() -> Self {
-        AllowedHeads::Count(1)
-    }
-}
-
-/// Which tool the project drives Alembic through; it decides how fix commands are spelled.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum Flavor {
-    #[default]
-    Alembic,
-    FlaskMigrate,
-}
 
 /// Everything a rule may look at.
 pub struct Context<'a> {
