@@ -27,6 +27,16 @@ pub enum Flavor {
     FlaskMigrate,
 }
 
+impl Flavor {
+    /// `alembic <args>` or `flask db <args>`: a command as the project runs it.
+    pub fn command(self, args: &str) -> String {
+        match self {
+            Flavor::Alembic => format!("alembic {args}"),
+            Flavor::FlaskMigrate => format!("flask db {args}"),
+        }
+    }
+}
+
 /// Where a project's revision files live and how it drives Alembic.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Project {

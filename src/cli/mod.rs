@@ -441,18 +441,20 @@ struct WriteError {
 
 fn init(args: &InitArgs) -> Outcome {
     let cwd = cwd()?;
-    let schema = match &args.database_url {
+    let (schema, heads) = match &args.database_url {
         Some(text) => {
             let url = live::database_url(&cwd, Some(text), false)?
                 .ok_or_else(|| Failure::Line("no database URL".to_owned()))?;
-            live::read(&url, live::timeout(args.timeout)?)?.schema
+            let schema = live::read(&url, live::timeout(args.timeout)?)?.schema;
+            (schema, AllowedHeads::default())
         }
         None => {
             let ws = load_workspace(&cwd, args.migrations.as_deref(), LoadOptions::default())?;
-            replay::replay_heads(&ws.revisions, &ws.graph).schema
+            let heads = starting_heads(&ws);
+            (replay::replay_heads(&ws.revisions, &ws.graph).schema, heads)
         }
     };
-    let text = expect::render_starting_file(&schema, AllowedHeads::default());
+    let text = expect::render_starting_file(&schema, heads, args.output.is_some());
     match &args.output {
         None => emit(&text)?,
         Some(path) => {
@@ -478,6 +480,44 @@ fn init(args: &InitArgs) -> Outcome {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What `heads:` a starting file says: the branch labels when every head carries its own (branches
+/// kept apart on purpose), otherwise one head, with a word on standard error when there are more
+/// now, since the next `check` reports them.
+fn starting_heads(ws: &Workspace) -> AllowedHeads {
+    let heads = &ws.graph.heads;
+    if heads.len() <= 1 {
+        return AllowedHeads::default();
+    }
+    let labels: Vec<String> = heads
+        .iter()
+        .filter_map(|&head| {
+            let labels = rules::branch_labels_of(&ws.revisions, &ws.graph, head);
+            (labels.len() == 1)
+                .then(|| labels.into_iter().next())
+                .flatten()
+        })
+        .collect();
+    let distinct: std::collections::BTreeSet<&String> = labels.iter().collect();
+    if labels.len() == heads.len() && distinct.len() == labels.len() {
+        return AllowedHeads::Labels(labels);
+    }
+    let ids: Vec<&str> = heads
+        .iter()
+        .map(|&head| ws.revisions[head].id.as_str())
+        .collect();
+    eprintln!(
+        "driftlint: the migrations have {} heads ({}); the file allows one, so `check` reports \
+         multiple-heads until they are merged with `{}` (or give each branch a label and list the \
+         labels under `heads:`)",
+        ids.len(),
+        ids.join(", "),
+        ws.project
+            .flavor
+            .command(&format!("merge -m \"merge heads\" {}", ids.join(" ")))
+    );
+    AllowedHeads::default()
 }
 
 #[derive(Debug, thiserror::Error, Diagnostic)]

@@ -22,12 +22,19 @@ const ALEMBIC_VERSION_TABLE: &str = "alembic_version";
 
 /// An expectations file declaring everything `schema` has: each table's primary key and each
 /// column's type and nullability, with `heads` as given. Tables outside `public` are written
-/// `schema.table`.
-pub fn render_starting_file(schema: &Schema, heads: AllowedHeads) -> String {
+/// `schema.table`. With `schema_beside`, the file's first line points editors at the JSON Schema
+/// written beside it ([`JSON_SCHEMA_REFERENCE`]); without, it says how to get that file.
+pub fn render_starting_file(schema: &Schema, heads: AllowedHeads, schema_beside: bool) -> String {
     let mut out = String::new();
-    out.push_str(&format!(
-        "# yaml-language-server: $schema={JSON_SCHEMA_REFERENCE}\n"
-    ));
+    if schema_beside {
+        out.push_str(&format!(
+            "# yaml-language-server: $schema={JSON_SCHEMA_REFERENCE}\n"
+        ));
+    } else {
+        out.push_str(&format!(
+            "# `driftlint init -o FILE` also writes {JSON_SCHEMA_REFERENCE} beside FILE, for editors\n"
+        ));
+    }
     out.push_str(
         "# driftlint expectations: what must be true of the schema. Written from the current\n\
          # schema; keep what must hold, delete what need not, then commit it.\n",

@@ -799,7 +799,7 @@ fn the_starting_file_reads_back_to_the_same_schema() {
             .insert((table.schema.clone(), table.name.clone()), table);
     }
 
-    let text = render_starting_file(&schema, AllowedHeads::Labels(vec!["main".to_owned()]));
+    let text = render_starting_file(&schema, AllowedHeads::Labels(vec!["main".to_owned()]), true);
     assert!(text.starts_with("# yaml-language-server: $schema=driftlint.schema.json\n"));
     let (expectations, _) = loads(&text);
     assert_eq!(
@@ -854,7 +854,7 @@ fn the_starting_file_for_a_small_schema() {
     schema
         .tables
         .insert(("public".to_owned(), "users".to_owned()), users);
-    insta::assert_snapshot!(render_starting_file(&schema, AllowedHeads::Count(1)));
+    insta::assert_snapshot!(render_starting_file(&schema, AllowedHeads::Count(1), true));
 }
 
 /// The diagnostic as a terminal shows it, with the temporary directory's name left out.

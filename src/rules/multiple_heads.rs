@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{AllowedHeads, Context, Finding, FindingSource, Flavor, Rule};
+use super::{AllowedHeads, Context, Finding, FindingSource, Rule};
 use crate::alembic::Revision;
 use crate::graph::{EdgeKind, RevisionGraph};
 
@@ -68,10 +68,9 @@ fn finding(ctx: &Context<'_>, heads: &[usize]) -> Finding {
         message.push_str(&format!("; the branches split at {}", revs[s].id));
     }
     let ids: Vec<&str> = heads.iter().map(|&h| revs[h].id.as_str()).collect();
-    let command = match ctx.flavor {
-        Flavor::Alembic => format!("alembic merge -m \"merge heads\" {}", ids.join(" ")),
-        Flavor::FlaskMigrate => format!("flask db merge -m \"merge heads\" {}", ids.join(" ")),
-    };
+    let command = ctx
+        .flavor
+        .command(&format!("merge -m \"merge heads\" {}", ids.join(" ")));
     let mut help = format!(
         "merge the heads into one with `{command}`, review the new merge revision and commit it"
     );
