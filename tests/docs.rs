@@ -199,6 +199,12 @@ fn every_rule_has_a_fixture_whose_output_its_page_shows() {
             root().join(&fixture).is_dir(),
             "{rule}: no fixture {fixture}/"
         );
+        let info = Rule::from_name(rule).expect("a registered rule").info();
+        assert_eq!(
+            root().join(&fixture).join("database.sql").is_file(),
+            info.runs_with == [Input::Database],
+            "{fixture}: a rule that runs only against a database has a database.sql, and only such a rule"
+        );
         let doc = std::fs::read_to_string(root().join(format!("rules/{rule}.md")))
             .unwrap_or_else(|error| panic!("rules/{rule}.md: {error}"));
         let markers: Vec<String> = samples(&doc)
