@@ -64,7 +64,7 @@ const INI_SECTION: &str = "alembic";
 pub fn discover(cwd: &Path, migrations: Option<&Path>) -> Result<Project, Error> {
     let cwd = absolute(cwd);
     if let Some(dir) = migrations {
-        return from_migrations_argument(&cwd.join(dir));
+        return from_migrations_argument(&cwd.join(dir), dir);
     }
 
     let ini = read_alembic_ini(&cwd.join("alembic.ini"))?;
@@ -226,14 +226,19 @@ pub(crate) fn is_skipped_name(name: &str) -> bool {
     name.starts_with('.') || name == "__pycache__" || name.ends_with('~') || name.ends_with(".swp")
 }
 
-/// Alembic reads `*.py` except `__init__*` (and `.#*`, which hidden names already cover).
+/// Alembic reads `*.py` except `__init__*` (and `.#*`, which hidden names already cover);
+/// `env.py` is the script directory's, never a revision.
 pub(crate) fn is_revision_file_name(name: &str) -> bool {
-    name.ends_with(".py") && !name.starts_with("__init__") && !is_skipped_name(name)
+    name.ends_with(".py")
+        && !name.starts_with("__init__")
+        && name != "env.py"
+        && !is_skipped_name(name)
 }
 
-fn from_migrations_argument(dir: &Path) -> Result<Project, Error> {
+/// `--migrations`: `path` resolved against the working directory, `given` as the user wrote it.
+fn from_migrations_argument(path: &Path, given: &Path) -> Result<Project, Error> {
     let origin = "--migrations";
-    let dir = normalize(dir);
+    let dir = normalize(path);
     match fs::metadata(&dir) {
         Ok(meta) if meta.is_dir() => {}
         Ok(_) => {
@@ -253,6 +258,12 @@ fn from_migrations_argument(dir: &Path) -> Result<Project, Error> {
     if dir.join("versions").is_dir() || dir.join("env.py").is_file() {
         return from_script_directory(&dir, "--migrations (a script directory)");
     }
+    if let Some(suggestion) = project_directory_suggestion(given, &dir) {
+        return Err(Error::ProjectDirectory {
+            path: given.to_path_buf(),
+            suggestion,
+        });
+    }
     // A versions directory given directly: its parent is the script directory when it holds
     // env.py, which tells the flavor.
     let script_dir = dir
@@ -268,6 +279,58 @@ fn from_migrations_argument(dir: &Path) -> Result<Project, Error> {
         recursive: true,
         missing_version_dirs: Vec::new(),
     })
+}
+
+/// When `dir` is a project's directory rather than a script or versions directory (it has
+/// `alembic.ini`, or a script directory with `env.py` and `versions/` one or two levels below),
+/// what the user most likely meant.
+fn project_directory_suggestion(given: &Path, dir: &Path) -> Option<String> {
+    if dir.join("alembic.ini").is_file() {
+        return Some(format!(
+            "running driftlint in {} (it reads alembic.ini there), or `--migrations` with the \
+             directory its script_location names",
+            given.display()
+        ));
+    }
+    let is_script_dir =
+        |path: &Path| path.join("env.py").is_file() && path.join("versions").is_dir();
+    let mut found: Vec<PathBuf> = Vec::new();
+    let mut level: Vec<PathBuf> = vec![PathBuf::new()];
+    for _depth in 0..2 {
+        let mut next = Vec::new();
+        for relative in &level {
+            let Ok(entries) = fs::read_dir(dir.join(relative)) else {
+                continue;
+            };
+            let mut names: Vec<_> = entries
+                .filter_map(|entry| entry.ok())
+                .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_dir()))
+                .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                .filter(|name| !is_skipped_name(name) && name != "node_modules")
+                .collect();
+            names.sort();
+            for name in names {
+                let child = relative.join(&name);
+                if is_script_dir(&dir.join(&child)) {
+                    found.push(child);
+                } else {
+                    next.push(child);
+                }
+            }
+        }
+        if !found.is_empty() {
+            break;
+        }
+        level = next;
+    }
+    let suggestions: Vec<String> = found
+        .iter()
+        .map(|child| format!("`--migrations {}`", given.join(child).display()))
+        .collect();
+    match suggestions.len() {
+        0 => None,
+        _ => Some(suggestions.join(" or ")),
+    }
 }
 
 /// A script directory found without configuration (`--migrations` or Flask-Migrate's

@@ -80,6 +80,16 @@ pub enum Error {
     )]
     NotADirectory { path: PathBuf, origin: String },
 
+    #[error(
+        "--migrations names {}, a project directory rather than an Alembic script directory or a versions directory",
+        .path.display()
+    )]
+    #[diagnostic(
+        code(driftlint::migrations_project_directory),
+        help("did you mean {suggestion}?")
+    )]
+    ProjectDirectory { path: PathBuf, suggestion: String },
+
     #[error("{} holds env.py but no versions/ directory", .path.display())]
     #[diagnostic(
         code(driftlint::migrations_without_versions),

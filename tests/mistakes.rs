@@ -1,0 +1,87 @@
+//! Mistakes a new user makes in the first hour, each caught by name with what to do instead.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn driftlint(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_driftlint"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "200")
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn migrations_pointing_at_the_project_directory_suggests_the_script_directory() {
+    for (given, suggested) in [
+        (
+            "examples/flask-app",
+            "--migrations examples/flask-app/migrations",
+        ),
+        ("examples", "--migrations examples/flask-app/migrations"),
+    ] {
+        let out = driftlint(&root(), &["check", "--migrations", given]);
+        assert_eq!(out.status.code(), Some(2), "{given}: {}", text(&out.stdout));
+        let said = text(&out.stderr);
+        assert!(
+            said.contains(&format!("--migrations names {given}, a project directory"))
+                && said.contains(&format!("did you mean `{suggested}`?")),
+            "{given}: {said}"
+        );
+        assert!(!said.contains("env.py"), "{said}");
+    }
+}
+
+#[test]
+fn a_directory_with_alembic_ini_is_run_from() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    std::fs::write(
+        dir.path().join("alembic.ini"),
+        "[alembic]\nscript_location = db\n",
+    )
+    .expect("written");
+    std::fs::create_dir(dir.path().join("src")).expect("created");
+    let out = driftlint(
+        &root(),
+        &["check", "--migrations", dir.path().to_str().expect("UTF-8")],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("it reads alembic.ini there"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn env_py_is_never_a_revision() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    // A copy of a script directory left inside versions/, as happens when one is moved by hand.
+    let versions = dir.path().join("versions");
+    std::fs::create_dir_all(versions.join("old")).expect("created");
+    std::fs::write(versions.join("old/env.py"), "from alembic import context\n").expect("written");
+    std::fs::write(
+        versions.join("1a2b_first.py"),
+        "revision = '1a2b'\ndown_revision = None\n\ndef upgrade():\n    pass\n",
+    )
+    .expect("written");
+    let out = driftlint(dir.path(), &["check", "--migrations", "versions"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
