@@ -40,6 +40,7 @@ fn migrations_pointing_at_the_project_directory_suggests_the_script_directory() 
             "{given}: {said}"
         );
         assert!(!said.contains("env.py"), "{said}");
+        assert!(!said.contains("driftlint::"), "no internal code as a title: {said}");
     }
 }
 
@@ -84,4 +85,67 @@ fn env_py_is_never_a_revision() {
         text(&out.stdout),
         text(&out.stderr)
     );
+}
+
+/// On exit 2 the machine formats still print a document on standard output that CI can parse;
+/// the human message stays on standard error.
+#[test]
+fn machine_formats_print_an_error_document_when_driftlint_cannot_run() {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/schemas/sarif-2.1.0.json"))
+            .expect("the SARIF schema is readable"),
+    )
+    .expect("the SARIF schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("the SARIF schema compiles");
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["check", "--migrations", "nowhere"],
+            "migrations-path-missing",
+        ),
+        (&["check", "--no-such-flag"], "usage"),
+        (
+            &[
+                "check",
+                "--migrations",
+                "examples/flask-app/migrations",
+                "--database-url",
+                "postgresql://app:S3cret@127.0.0.1:1/app",
+            ],
+            "live-connect",
+        ),
+    ];
+    for (args, kind) in cases {
+        let json = driftlint(&root(), &[args, &["--format", "json"][..]].concat());
+        assert_eq!(json.status.code(), Some(2), "{args:?}");
+        let document: serde_json::Value = serde_json::from_slice(&json.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", text(&json.stdout)));
+        assert_eq!(document["error"]["kind"], *kind, "{document}");
+        assert!(document["error"]["message"].is_string(), "{document}");
+        assert!(!text(&json.stdout).contains("S3cret"));
+        assert!(
+            !text(&json.stderr).is_empty(),
+            "the human message stays on stderr"
+        );
+
+        let sarif = driftlint(&root(), &[args, &["--format", "sarif"][..]].concat());
+        assert_eq!(sarif.status.code(), Some(2));
+        let log: serde_json::Value = serde_json::from_slice(&sarif.stdout).expect("SARIF is JSON");
+        let errors: Vec<String> = validator
+            .iter_errors(&log)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{args:?}: {errors:#?}");
+        assert_eq!(
+            log["runs"][0]["invocations"][0]["toolExecutionNotifications"][0]["descriptor"]["id"],
+            *kind
+        );
+
+        let github = driftlint(&root(), &[args, &["--format", "github"][..]].concat());
+        assert_eq!(github.status.code(), Some(2));
+        let annotation = text(&github.stdout);
+        assert!(
+            annotation.starts_with(&format!("::error title=driftlint%3A {kind}::")),
+            "{annotation}"
+        );
+    }
 }

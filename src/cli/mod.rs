@@ -29,6 +29,7 @@ use crate::alembic::{LoadOptions, Project, discover};
 use crate::expect::{self, Expectations};
 use crate::graph::{ResolveError, RevisionGraph};
 use crate::report;
+use crate::report::error::{MachineFormat, RunError};
 use crate::rules::live_state::LiveState;
 use crate::rules::{self, AllowedHeads, Context, Finding, RULES, Rule, Severity};
 use crate::schema::replay::{self, Replay};
@@ -92,15 +93,27 @@ pub fn run() -> ExitCode {
         Err(e) => {
             // clap prints --help and --version to stdout and usage errors to stderr.
             let _ = e.print();
-            return if e.use_stderr() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            };
+            if !e.use_stderr() {
+                return ExitCode::SUCCESS;
+            }
+            if let Some(format) = machine_format_in_arguments() {
+                let message = e
+                    .kind()
+                    .as_str()
+                    .map_or_else(|| "invalid command line".to_owned(), |kind| kind.to_owned());
+                let error = RunError {
+                    kind: "usage".to_owned(),
+                    message: format!("invalid command line: {message}"),
+                    help: Some("run `driftlint --help` for the usage".to_owned()),
+                };
+                let _ = emit(&report::error::render(format, &error));
+            }
+            return ExitCode::from(2);
         }
     };
     let term = Terminal::detect(cli.color);
     let settings = cwd().and_then(|cwd| pyproject::apply(&mut cli, &matches, &cwd));
+    let machine = machine_format(&cli.command);
     let outcome = settings.and_then(|()| match cli.command {
         Command::Check(args) => check(&args, term),
         Command::Heads(args) => heads(&args),
@@ -110,6 +123,11 @@ pub fn run() -> ExitCode {
         Command::Explain(args) => explain(&args),
         Command::Completions(args) => completions(args.shell),
     });
+    if let (Err(failure), Some(format)) = (&outcome, machine) {
+        if let Some(error) = run_error(failure) {
+            let _ = emit(&report::error::render(format, &error));
+        }
+    }
     match outcome {
         Ok(code) => code,
         Err(Failure::BrokenPipe) => ExitCode::SUCCESS,
@@ -133,12 +151,120 @@ pub fn run() -> ExitCode {
             };
             let mut text = String::new();
             let handler = GraphicalReportHandler::new_themed(theme).with_width(term.width);
-            if handler.render_report(&mut text, d.as_ref()).is_err() {
+            if handler.render_report(&mut text, &Untitled(d.as_ref())).is_err() {
                 text = format!("driftlint: {d}\n");
             }
             eprint!("{text}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// An error diagnostic shown without its code: the code (`driftlint::migrations_path_missing`)
+/// is the machine formats' `kind`; a person reads the message, which is the title.
+struct Untitled<'a>(&'a (dyn Diagnostic + Send + Sync + 'static));
+
+impl std::fmt::Debug for Untitled<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.0, f)
+    }
+}
+
+impl std::fmt::Display for Untitled<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.0, f)
+    }
+}
+
+impl std::error::Error for Untitled<'_> {}
+
+impl Diagnostic for Untitled<'_> {
+    fn severity(&self) -> Option<miette::Severity> {
+        self.0.severity()
+    }
+    fn help<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        self.0.help()
+    }
+    fn url<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        self.0.url()
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.0.source_code()
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        self.0.labels()
+    }
+    fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn Diagnostic> + 'b>> {
+        self.0.related()
+    }
+    fn diagnostic_source(&self) -> Option<&dyn Diagnostic> {
+        self.0.diagnostic_source()
+    }
+}
+
+/// The machine format the command prints, if any: where an error document goes on exit 2.
+fn machine_format(command: &Command) -> Option<MachineFormat> {
+    match command {
+        Command::Check(args) => match args.format {
+            CheckFormat::Human => None,
+            CheckFormat::Json => Some(MachineFormat::Json),
+            CheckFormat::Sarif => Some(MachineFormat::Sarif),
+            CheckFormat::Github => Some(MachineFormat::Github),
+        },
+        Command::Graph(args) if matches!(args.format, GraphFormat::Json) => {
+            Some(MachineFormat::Json)
+        }
+        _ => None,
+    }
+}
+
+/// The machine format asked for on a command line that did not parse (`--format json`).
+fn machine_format_in_arguments() -> Option<MachineFormat> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let value = args.iter().enumerate().find_map(|(i, arg)| {
+        arg.strip_prefix("--format=")
+            .map(str::to_owned)
+            .or_else(|| {
+                (arg == "--format")
+                    .then(|| args.get(i + 1).cloned())
+                    .flatten()
+            })
+    })?;
+    match value.as_str() {
+        "json" => Some(MachineFormat::Json),
+        "sarif" => Some(MachineFormat::Sarif),
+        "github" => Some(MachineFormat::Github),
+        _ => None,
+    }
+}
+
+/// A failure as the machine formats carry it; `None` for a closed standard output.
+fn run_error(failure: &Failure) -> Option<RunError> {
+    Some(match failure {
+        Failure::BrokenPipe => return None,
+        Failure::Io(error) => RunError {
+            kind: "io".to_owned(),
+            message: error.to_string(),
+            help: None,
+        },
+        Failure::Line(text) => RunError {
+            kind: "error".to_owned(),
+            message: text.clone(),
+            help: None,
+        },
+        Failure::Live(error) => diagnostic_error(error),
+        Failure::Diagnostic(diagnostic) => diagnostic_error(diagnostic.as_ref()),
+    })
+}
+
+fn diagnostic_error(diagnostic: &dyn Diagnostic) -> RunError {
+    RunError {
+        kind: diagnostic.code().map_or_else(
+            || "error".to_owned(),
+            |code| report::error::kind_of_code(&code.to_string()),
+        ),
+        message: diagnostic.to_string(),
+        help: diagnostic.help().map(|help| help.to_string()),
     }
 }
 

@@ -47,14 +47,14 @@ pub fn render(sources: &Sources, findings: &[Finding]) -> String {
 }
 
 /// Escapes a workflow command's message, as the Actions toolkit does.
-fn escape_data(s: &str) -> String {
+pub(super) fn escape_data(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
 /// Escapes a workflow command's property value, as the Actions toolkit does.
-fn escape_property(s: &str) -> String {
+pub(super) fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 

@@ -4,6 +4,7 @@
 //! Invariant: this is the only module that knows output formats. It owns its serialisable
 //! structs, so the JSON shape does not freeze the core types (which are not `Serialize`).
 
+pub mod error;
 pub mod github;
 pub mod graph;
 pub mod human;
