@@ -40,7 +40,10 @@ fn migrations_pointing_at_the_project_directory_suggests_the_script_directory() 
             "{given}: {said}"
         );
         assert!(!said.contains("env.py"), "{said}");
-        assert!(!said.contains("driftlint::"), "no internal code as a title: {said}");
+        assert!(
+            !said.contains("driftlint::"),
+            "no internal code as a title: {said}"
+        );
     }
 }
 

@@ -123,10 +123,10 @@ pub fn run() -> ExitCode {
         Command::Explain(args) => explain(&args),
         Command::Completions(args) => completions(args.shell),
     });
-    if let (Err(failure), Some(format)) = (&outcome, machine) {
-        if let Some(error) = run_error(failure) {
-            let _ = emit(&report::error::render(format, &error));
-        }
+    if let (Err(failure), Some(format)) = (&outcome, machine)
+        && let Some(error) = run_error(failure)
+    {
+        let _ = emit(&report::error::render(format, &error));
     }
     match outcome {
         Ok(code) => code,
@@ -151,7 +151,10 @@ pub fn run() -> ExitCode {
             };
             let mut text = String::new();
             let handler = GraphicalReportHandler::new_themed(theme).with_width(term.width);
-            if handler.render_report(&mut text, &Untitled(d.as_ref())).is_err() {
+            if handler
+                .render_report(&mut text, &Untitled(d.as_ref()))
+                .is_err()
+            {
                 text = format!("driftlint: {d}\n");
             }
             eprint!("{text}");
