@@ -12,6 +12,7 @@ pub mod fix;
 pub mod git;
 pub mod graph;
 pub mod live;
+pub mod python;
 pub mod report;
 pub mod rules;
 pub mod schema;

@@ -1,6 +1,6 @@
 //! Alembic projects as files: finding the versions directories (`discover`), and reading each
 //! revision file into a [`Revision`] (`revision`) with the spans of its header variables and the
-//! operations of its `upgrade()` lowered to [`crate::schema::ops::Op`]s (`lower`).
+//! operations of its `upgrade()` lowered to [`crate::schema::ops::Op`]s (by [`crate::python`]).
 //!
 //! Invariant: Python is parsed, never run. A file that cannot be read as a revision becomes an
 //! `unparsable-migration` finding and the run goes on.
@@ -43,8 +43,6 @@ pub struct Revision {
     /// The operations of `upgrade()`, in order, as far as they could be modelled.
     pub upgrade: Vec<OpAt>,
 }
-
-pub mod lower;
 
 /// Why driftlint could not find or read the migrations directory. A problem with one revision
 /// file is not an error but an `unparsable-migration` finding.

@@ -26,7 +26,7 @@ use ruff_python_ast::{Expr, ModModule, Operator, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
 use super::discover::{Project, revision_files};
-use super::{Error, Revision, lower};
+use super::{Error, Revision};
 use crate::rules::Finding;
 use crate::rules::unparsable_migration::{self as rule, BadByte};
 use crate::source::{FileId, Sources, Span, display_path_from, line_col};
@@ -486,7 +486,7 @@ fn parse_revision(
     if !options.lower_upgrade {
         return Some(revision);
     }
-    let upgrade = lower::lower_upgrade(&module, text, file);
+    let upgrade = crate::python::lower_upgrade(&module, text, file);
     Some(Revision {
         upgrade,
         ..revision

@@ -1,7 +1,7 @@
 //! `unmodeled-operation`: an operation in `upgrade()` that the replay cannot model, so the schema
 //! it computes (and every check on the tables involved) may be incomplete.
 //!
-//! The lowering (`alembic::lower`) already decided what it could not model and why; this rule
+//! The lowering (`python`) already decided what it could not model and why; this rule
 //! only reports each [`Op::Unmodeled`] it left in a revision, at the call's span.
 
 use super::{Context, Finding, FindingSource, Rule};
