@@ -13,6 +13,7 @@ pub mod git;
 pub mod graph;
 pub mod live;
 pub mod python;
+pub mod replay;
 pub mod report;
 pub mod rules;
 pub mod schema;

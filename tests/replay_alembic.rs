@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 
 use driftlint::alembic::{discover, load};
 use driftlint::graph::RevisionGraph;
+use driftlint::replay::{Replay, replay_heads};
 use driftlint::schema::ops::Op;
 use driftlint::schema::render::{to_sql, to_yaml};
-use driftlint::schema::replay::{Replay, replay_heads};
 use driftlint::source::Sources;
 
 fn fixture(case: &str) -> PathBuf {

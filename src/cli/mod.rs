@@ -28,11 +28,11 @@ use crate::alembic::Revision;
 use crate::alembic::{LoadOptions, Project, discover};
 use crate::expect::{self, Expectations};
 use crate::graph::{ResolveError, RevisionGraph};
+use crate::replay::{self, Replay};
 use crate::report;
 use crate::report::error::{MachineFormat, RunError};
 use crate::rules::live_state::LiveState;
 use crate::rules::{self, AllowedHeads, Context, Finding, RULES, Rule, Severity};
-use crate::schema::replay::{self, Replay};
 use crate::source::Sources;
 
 /// What a command reports back: an exit code, or a failure to do the job (exit 2).

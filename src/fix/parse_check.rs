@@ -294,7 +294,7 @@ mod tests {
                 }
             }
             conditions.extend(crate::fix::upgrade_sql::absent_condition(op, &schema));
-            let mut replayer = crate::schema::replay::Replayer::from_schema(schema);
+            let mut replayer = crate::replay::Replayer::from_schema(schema);
             replayer.apply(
                 0,
                 "r",

@@ -20,10 +20,10 @@ use super::{
 };
 use crate::alembic::Revision;
 use crate::graph::RevisionGraph;
+use crate::replay::{DEFAULT_SCHEMA, Replayer};
 use crate::schema::model::Schema;
 use crate::schema::names::truncate_identifier;
 use crate::schema::ops::{Constraint, Op, QualName};
-use crate::schema::replay::{DEFAULT_SCHEMA, Replayer};
 use crate::source::Sources;
 
 /// A change of the version table's rows.
@@ -531,7 +531,7 @@ fn rest_indices(rest: &[OpSql]) -> Vec<usize> {
 
 /// The schema after replaying `targets` and their ancestors.
 fn final_schema(revisions: &[Revision], graph: &RevisionGraph, targets: &[usize]) -> Schema {
-    crate::schema::replay::replay(revisions, graph, targets).schema
+    crate::replay::replay(revisions, graph, targets).schema
 }
 
 /// The absence condition of the first of `ops` (indices into `revision`'s operations) whose

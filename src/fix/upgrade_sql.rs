@@ -22,10 +22,10 @@ use std::collections::BTreeSet;
 use super::{quote_ident, quote_literal, quote_qualified};
 use crate::alembic::Revision;
 use crate::graph::RevisionGraph;
+use crate::replay::{DEFAULT_SCHEMA, Replayer};
 use crate::schema::model::{Column, Schema, Table};
 use crate::schema::names::{sqlalchemy_index_name, truncate_identifier};
 use crate::schema::ops::{ColumnDef, Constraint, ConstraintKind, IndexDef, Op, OpAt, QualName};
-use crate::schema::replay::{DEFAULT_SCHEMA, Replayer};
 use crate::source::{FileId, Sources, Span};
 
 /// One statement of rendered SQL.

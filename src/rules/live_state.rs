@@ -47,10 +47,10 @@ use crate::alembic::Revision;
 use crate::expect::Expectations;
 use crate::graph::{EdgeKind, RevisionGraph};
 use crate::live::LiveSnapshot;
+use crate::replay::{DEFAULT_SCHEMA, replay};
 use crate::schema::model::{Origin, Schema, Table};
 use crate::schema::names::truncate_identifier;
 use crate::schema::ops::{Op, QualName};
-use crate::schema::replay::{DEFAULT_SCHEMA, replay};
 use crate::schema::types::PgType;
 use crate::source::Span;
 

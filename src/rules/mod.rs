@@ -61,7 +61,7 @@ pub struct Context<'a> {
     /// The schema the migrations produce at their heads (the replay), when it was computed.
     pub head_schema: Option<&'a crate::schema::model::Schema>,
     /// Operations the replay to the heads could not fit into the schema built before them.
-    pub replay_problems: &'a [crate::schema::replay::ReplayProblem],
+    pub replay_problems: &'a [crate::replay::ReplayProblem],
     /// The live database and where it stands against the migrations, when the check was given
     /// one (`--database-url`, `--live`).
     pub live: Option<&'a live_state::LiveState>,

@@ -1,6 +1,6 @@
 //! The operations an `upgrade()` performs, lowered from Alembic's `op.*` calls (and from raw SQL
 //! in `op.execute`) into plain data. This is the contract between `python`, which
-//! produces them, and `schema::replay`, which applies them; neither knows the other's internals.
+//! produces them, and `replay`, which applies them; neither knows the other's internals.
 
 use super::types::PgType;
 use crate::source::Span;

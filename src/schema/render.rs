@@ -13,8 +13,8 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
 use super::model::{Column, IdentityKind, Schema, Sequence, Table};
-use super::replay::DEFAULT_SCHEMA;
 use crate::fix::{quote_ident, quote_literal, quote_qualified};
+use crate::replay::DEFAULT_SCHEMA;
 
 /// DDL that builds `schema` in an empty database: schemas, enum types, sequences, tables with
 /// their columns, primary keys and check constraints, unique constraints, sequence ownership,
@@ -489,8 +489,8 @@ fn yaml_sequence(sequence: &Sequence) -> YamlSequence {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::replay::Replayer;
     use crate::schema::ops::{ColumnDef, Constraint, IdentitySpec, IndexDef, Op, OpAt, QualName};
-    use crate::schema::replay::Replayer;
     use crate::schema::sql::lower_sql;
     use crate::schema::types::PgType;
     use crate::source::{FileId, Span};

@@ -11,10 +11,10 @@ use crate::alembic::Revision;
 use crate::expect::Expectations;
 use crate::graph::RevisionGraph;
 use crate::live::LiveSnapshot;
+use crate::replay::{replay, replay_heads};
 use crate::rules::{AllowedHeads, Context, Finding, Flavor, run_all};
 use crate::schema::model::{Column, PrimaryKey, Schema, SequenceState, Table};
 use crate::schema::ops::{ColumnDef, Constraint, ConstraintKind, Op, OpAt, QualName};
-use crate::schema::replay::{replay, replay_heads};
 use crate::schema::types::PgType;
 use crate::source::{Sources, Span};
 
