@@ -40,8 +40,7 @@ mod tests;
 
 use namespace::*;
 
-/// The schema that unqualified names live in, as PostgreSQL's default `search_path` resolves them.
-pub const DEFAULT_SCHEMA: &str = "public";
+pub use crate::schema::model::DEFAULT_SCHEMA;
 
 /// An operation that does not fit the schema built by the revisions before it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::schema::ops::IdentitySpec;
 use crate::source::FileId;

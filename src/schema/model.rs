@@ -7,6 +7,9 @@ use std::collections::BTreeMap;
 use super::types::PgType;
 use crate::source::Span;
 
+/// The schema that unqualified names live in, as PostgreSQL's default `search_path` resolves them.
+pub const DEFAULT_SCHEMA: &str = "public";
+
 /// Where a piece of the model came from: the revision and the operation that set it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Origin {
