@@ -4,6 +4,7 @@
 
 pub mod against;
 pub mod alembic;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;

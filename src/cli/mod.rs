@@ -399,21 +399,7 @@ fn check(args: &CheckArgs, term: Terminal) -> Outcome {
     };
     let mut ctx = context(&ws, Some(&replay));
     ctx.live = live_state.as_ref();
-    let mut findings = rules::run_all(&ctx);
-    // An ignore of a rule that did not run is not stale: the live rules run only against a
-    // database, and the rules on `upgrade()` only when it was read (with expectations or a
-    // database to compare it with).
-    let inputs = ctx.inputs();
-    let ran = |rule: Rule| rule.info().runs(inputs);
-    let revision_files = ws.revisions.iter().map(|r| r.file);
-    rules::apply_inline_ignores(&ws.sources, revision_files, &mut findings, &ran);
-    if let Some(after_merge) = &ws.after_merge {
-        crate::against::explain_after_merge(after_merge, &ws.revisions, &ws.graph, &mut findings);
-    }
-    rules::sort_findings(&ws.sources, &mut findings);
-    if let Some(e) = &ws.expectations {
-        rules::apply_lint_config(e, &mut findings);
-    }
+    let findings = crate::check::run(&ctx, ws.after_merge.as_ref());
     let text = match args.format {
         CheckFormat::Human => report::human::render(&ws.sources, &findings, term.color, term.width),
         CheckFormat::Json => report::json::render(&ws.sources, &findings),
