@@ -158,7 +158,7 @@ impl<'a> Lowerer<'a> {
                 Ok(ops) => {
                     let mut tables = Vec::new();
                     for op in ops {
-                        for table in tables_of(op) {
+                        for table in op.tables().into_iter().cloned() {
                             if !tables.contains(&table) {
                                 tables.push(table);
                             }
@@ -375,31 +375,5 @@ impl<'a> Lowerer<'a> {
                 })
             }
         }
-    }
-}
-
-/// The tables an operation touches.
-pub(super) fn tables_of(op: &Op) -> Vec<QualName> {
-    match op {
-        Op::CreateTable { table, .. }
-        | Op::DropTable { table }
-        | Op::RenameTable { table, .. }
-        | Op::AddColumn { table, .. }
-        | Op::DropColumn { table, .. }
-        | Op::AlterColumn { table, .. }
-        | Op::AddConstraint { table, .. }
-        | Op::DropConstraint { table, .. }
-        | Op::CreateIndex { table, .. }
-        | Op::RenameConstraint { table, .. } => vec![table.clone()],
-        Op::DropIndex { table, .. } => table.iter().cloned().collect(),
-        Op::SetSequenceOwner { owner, .. } => owner.iter().map(|(t, _)| t.clone()).collect(),
-        Op::Guarded { op } => tables_of(op),
-        Op::Unmodeled { tables, .. } => tables.clone(),
-        Op::RenameIndex { .. }
-        | Op::CreateSequence { .. }
-        | Op::DropSequence { .. }
-        | Op::CreateEnum { .. }
-        | Op::DropEnum { .. }
-        | Op::Passthrough { .. } => Vec::new(),
     }
 }

@@ -266,3 +266,34 @@ pub struct OpAt {
     /// Inside `op.get_context().autocommit_block()`: must run outside a transaction.
     pub autocommit: bool,
 }
+
+impl Op {
+    /// The tables the operation works on, as it names them: for a rename the table before it
+    /// (the new name is the operation's own), for an operation the lowering could not model the
+    /// tables it may touch. The match is exhaustive, so a new operation must say which tables it
+    /// touches.
+    pub fn tables(&self) -> Vec<&QualName> {
+        match self {
+            Op::CreateTable { table, .. }
+            | Op::DropTable { table }
+            | Op::RenameTable { table, .. }
+            | Op::AddColumn { table, .. }
+            | Op::DropColumn { table, .. }
+            | Op::AlterColumn { table, .. }
+            | Op::AddConstraint { table, .. }
+            | Op::DropConstraint { table, .. }
+            | Op::CreateIndex { table, .. }
+            | Op::RenameConstraint { table, .. } => vec![table],
+            Op::DropIndex { table, .. } => table.iter().collect(),
+            Op::SetSequenceOwner { owner, .. } => owner.iter().map(|(table, _)| table).collect(),
+            Op::Guarded { op } => op.tables(),
+            Op::Unmodeled { tables, .. } => tables.iter().collect(),
+            Op::RenameIndex { .. }
+            | Op::CreateSequence { .. }
+            | Op::DropSequence { .. }
+            | Op::CreateEnum { .. }
+            | Op::DropEnum { .. }
+            | Op::Passthrough { .. } => Vec::new(),
+        }
+    }
+}
