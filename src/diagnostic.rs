@@ -9,7 +9,6 @@
 
 use std::fmt;
 
-use crate::fix::Fix;
 use crate::source::Span;
 
 /// How serious a finding is. Ordered: `Info < Warning < Error`.
@@ -157,6 +156,43 @@ impl Finding {
         self
     }
 }
+
+/// How safe a fix is to apply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Safety {
+    /// Runnable SQL that loses no data.
+    Safe,
+    /// Runnable SQL that can lose data (drops a column, a table or a key's column).
+    Destructive,
+    /// Not SQL to run against the database: a snippet for a new migration, or guidance.
+    ReviewOnly,
+}
+
+/// A concrete fix: real values, never placeholders.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fix {
+    /// A short imperative title ("advance the sequence", "write a migration that adds the column").
+    pub title: String,
+    /// SQL statements, each complete with its terminating semicolon, or for `ReviewOnly` fixes
+    /// the snippet's lines.
+    pub sql: Vec<String>,
+    pub safety: Safety,
+}
+
+impl Fix {
+    pub fn is_destructive(&self) -> bool {
+        self.safety == Safety::Destructive
+    }
+}
+
+/// The comment that precedes a statement that can lose data; the fix script comments the
+/// statement out unless `--allow-destructive` is given.
+pub const DESTRUCTIVE_MARK: &str = "-- DESTRUCTIVE";
+
+/// The comment that precedes a statement PostgreSQL refuses inside a transaction block
+/// (`CREATE INDEX CONCURRENTLY`, what a revision runs in `autocommit_block()`); the fix script
+/// runs it after the transaction.
+pub const OUTSIDE_TRANSACTION_MARK: &str = "-- outside a transaction";
 
 /// What a rule needs in order to run at all. The driver skips a rule when none of the inputs it
 /// runs with is present, and an inline ignore of a rule that did not run is not reported as

@@ -14,6 +14,7 @@ pub mod git;
 pub mod graph;
 pub mod live;
 pub mod python;
+pub mod quote;
 pub mod replay;
 pub mod report;
 pub mod rules;

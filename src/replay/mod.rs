@@ -13,8 +13,8 @@ use std::collections::BTreeSet;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::alembic::Revision;
-use crate::fix::{quote_ident, quote_qualified};
 use crate::graph::RevisionGraph;
+use crate::quote::{quote_ident, quote_qualified};
 use crate::schema::model::{
     CheckConstraint, Column, ForeignKey, IdentityKind, Index, NamePair, Origin, PrimaryKey, Schema,
     Sequence, Table, UniqueConstraint,

@@ -14,7 +14,7 @@ use serde::ser::{SerializeMap, Serializer};
 
 use super::model::DEFAULT_SCHEMA;
 use super::model::{Column, IdentityKind, Schema, Sequence, Table};
-use crate::fix::{quote_ident, quote_literal, quote_qualified};
+use crate::quote::{quote_ident, quote_literal, quote_qualified};
 
 /// DDL that builds `schema` in an empty database: schemas, enum types, sequences, tables with
 /// their columns, primary keys and check constraints, unique constraints, sequence ownership,

@@ -22,7 +22,7 @@ use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 use super::names::{column_names_addition, make_object_name, truncate_identifier};
 use super::ops::{Autoincrement, ColumnDef, Constraint, IdentitySpec, IndexDef, Op, QualName};
 use super::types::PgType;
-use crate::fix::quote_ident;
+use crate::quote::quote_ident;
 
 /// The schema changes made by `sql`, one or more statements separated by `;`. DML and other
 /// statements that cannot change tables yield nothing. A statement that does not parse, or that

@@ -245,11 +245,11 @@ fn user_defined_name(schema: Option<&str>, name: &str) -> String {
         Some(schema) if schema != "public" => {
             format!(
                 "{}.{}",
-                crate::fix::quote_ident(schema),
-                crate::fix::quote_ident(name)
+                crate::quote::quote_ident(schema),
+                crate::quote::quote_ident(name)
             )
         }
-        _ => crate::fix::quote_ident(name).into_owned(),
+        _ => crate::quote::quote_ident(name).into_owned(),
     }
 }
 
