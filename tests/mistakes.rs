@@ -152,3 +152,52 @@ fn machine_formats_print_an_error_document_when_driftlint_cannot_run() {
         );
     }
 }
+
+/// An expectations file with several mistakes gets them all in one run, in file order, each with
+/// its line; still exit 2.
+#[test]
+fn every_problem_of_an_expectations_file_in_one_run() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = dir.path().join("expectations.yaml");
+    std::fs::write(
+        &file,
+        "version: 1\ntables:\n  users:\n    primary_keys: [id]\n    columns:\n      id: integr\n  orders:\n    absent: [x]\nlintt: {}\n",
+    )
+    .expect("written");
+    let out = driftlint(
+        &root(),
+        &[
+            "check",
+            "--migrations",
+            "examples/flask-app/migrations",
+            "--expectations",
+            file.to_str().expect("UTF-8"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let said = text(&out.stderr);
+    let places: Vec<usize> = [
+        "unknown key `primary_keys` in table `users` (and 3 more problems in this file, below)",
+        "invalid type `integr` for column `users.id`",
+        "unknown key `absent` in table `orders`",
+        "unknown key `lintt` in the expectations file",
+    ]
+    .iter()
+    .map(|message| {
+        said.find(message)
+            .unwrap_or_else(|| panic!("{message:?} missing from:\n{said}"))
+    })
+    .collect();
+    assert!(
+        places.windows(2).all(|w| w[0] < w[1]),
+        "in file order:\n{said}"
+    );
+    for line in [
+        "expectations.yaml:4:5",
+        "expectations.yaml:6:11",
+        "expectations.yaml:8:5",
+        "expectations.yaml:9:1",
+    ] {
+        assert!(said.contains(line), "{line} missing from:\n{said}");
+    }
+}

@@ -66,6 +66,11 @@ struct ErrorDetails {
     #[related]
     related: Vec<OtherPlace>,
     location: Option<LineCol>,
+    /// The other problems of the same read, after this one: a file's every problem is reported
+    /// in one run.
+    more: Vec<Error>,
+    /// Shown after the first problem of the same read.
+    nested: bool,
 }
 
 /// The other place in another file that an error involves (the first declaration of a table
@@ -97,6 +102,10 @@ impl ErrorFile {
 
 impl Diagnostic for Error {
     fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        // A problem shown after the first one is one more of the same kind: no header of its own.
+        if self.0.nested {
+            return None;
+        }
         self.0.code()
     }
 
@@ -121,11 +130,42 @@ impl Diagnostic for Error {
     }
 
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
-        self.0.related()
+        let own = self.0.related().into_iter().flatten();
+        let more = self.0.more.iter().map(|error| error as &dyn Diagnostic);
+        Some(Box::new(own.chain(more)))
     }
 }
 
 impl Error {
+    /// The problems of one read as one error: the first in the file, with the others after it
+    /// (shown as related diagnostics). `problems` is not empty.
+    pub(crate) fn all(mut problems: Vec<Error>) -> Self {
+        problems.sort_by_key(|error| error.location().map(|at| (at.line, at.column)));
+        let mut problems = problems.into_iter();
+        let mut first = problems.next().expect("at least one problem");
+        let more: Vec<Error> = problems
+            .map(|mut error| {
+                error.0.nested = true;
+                error
+            })
+            .collect();
+        if !more.is_empty() {
+            first.0.message = format!(
+                "{} (and {} more problem{} in this file, below)",
+                first.0.message,
+                more.len(),
+                if more.len() == 1 { "" } else { "s" }
+            );
+        }
+        first.0.more = more;
+        first
+    }
+
+    /// Every problem this error reports, the first included.
+    pub fn problems(&self) -> impl Iterator<Item = &Error> {
+        std::iter::once(self).chain(self.0.more.iter())
+    }
+
     pub fn kind(&self) -> ErrorKind {
         self.0.kind
     }
@@ -161,6 +201,8 @@ impl Error {
             help,
             related: Vec::new(),
             location: None,
+            more: Vec::new(),
+            nested: false,
         }))
     }
 
@@ -186,6 +228,8 @@ impl Error {
             help,
             related: Vec::new(),
             location,
+            more: Vec::new(),
+            nested: false,
         }))
     }
 

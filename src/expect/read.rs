@@ -91,6 +91,9 @@ struct Reader<'a> {
     spans: SpanIndex<'a>,
     /// The types parsed so far, by their text as written.
     parsed_types: RefCell<FxHashMap<String, PgType>>,
+    /// Problems found so far in parts of the file that were skipped to read the rest, so that
+    /// one run reports every problem of the file.
+    problems: RefCell<Vec<Error>>,
 }
 
 /// `column `users.email``, as messages name a column; made only when a message is.
@@ -158,8 +161,18 @@ pub(crate) fn read_file(file: &ErrorFile, file_id: FileId) -> Result<FileExpecta
         file_id,
         spans,
         parsed_types: RefCell::new(FxHashMap::default()),
+        problems: RefCell::new(Vec::new()),
     };
-    reader.read_root(&reader.root(&value))
+    let read = reader.read_root(&reader.root(&value));
+    let mut problems = reader.problems.into_inner();
+    match read {
+        Ok(file) if problems.is_empty() => Ok(file),
+        Ok(_) => Err(Error::all(problems)),
+        Err(error) => {
+            problems.push(error);
+            Err(Error::all(problems))
+        }
+    }
 }
 
 /// The byte offset of a 1-based line and 1-based character column in `text`.
@@ -326,6 +339,18 @@ fn split_table_name(written: &str) -> Result<(Option<String>, String), String> {
 }
 
 impl Reader<'_> {
+    /// The value, or `None` after recording the problem, so that reading goes on with the rest
+    /// of the file.
+    fn keep<T>(&self, result: Result<T, Error>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.problems.borrow_mut().push(error);
+                None
+            }
+        }
+    }
+
     fn span(&self, range: Range<usize>) -> Span {
         let start = u32::try_from(range.start).unwrap_or(u32::MAX);
         let end = u32::try_from(range.end).unwrap_or(u32::MAX);
@@ -567,37 +592,41 @@ impl Reader<'_> {
         };
         let mut version_seen = false;
         for (key, node) in self.entries(root, "the expectations file", "version: 1")? {
-            match key.as_ref() {
-                "version" => {
-                    self.read_version(&node)?;
-                    version_seen = true;
-                }
-                "schema" => {
-                    let name = self.name(&node, "`schema`", "schema: public")?;
-                    if name.name.contains('.') {
-                        return Err(self.error(
-                            ErrorKind::InvalidValue,
-                            self.value_range(&node),
-                            format!("`{}` is not a schema name", name.name),
-                            "a schema name has no dot",
-                            "write the schema alone, as in `schema: public`",
+            let read: Result<(), Error> = (|| {
+                match key.as_ref() {
+                    "version" => {
+                        version_seen = true;
+                        self.read_version(&node)?;
+                    }
+                    "schema" => {
+                        let name = self.name(&node, "`schema`", "schema: public")?;
+                        if name.name.contains('.') {
+                            return Err(self.error(
+                                ErrorKind::InvalidValue,
+                                self.value_range(&node),
+                                format!("`{}` is not a schema name", name.name),
+                                "a schema name has no dot",
+                                "write the schema alone, as in `schema: public`",
+                            ));
+                        }
+                        file.schema = Some((name.name, self.entry_spans(&node)));
+                    }
+                    "heads" => file.heads = Some(self.read_heads(&node)?),
+                    "tables" => file.tables = self.read_tables(&node)?,
+                    "sequences" => file.sequences = Some(self.read_sequences(&node)?),
+                    "lint" => self.read_lint(&node, &mut file)?,
+                    _ => {
+                        return Err(self.unknown_key(
+                            &node,
+                            &key,
+                            TOP_LEVEL_KEYS,
+                            "the expectations file",
                         ));
                     }
-                    file.schema = Some((name.name, self.entry_spans(&node)));
                 }
-                "heads" => file.heads = Some(self.read_heads(&node)?),
-                "tables" => file.tables = self.read_tables(&node)?,
-                "sequences" => file.sequences = Some(self.read_sequences(&node)?),
-                "lint" => self.read_lint(&node, &mut file)?,
-                _ => {
-                    return Err(self.unknown_key(
-                        &node,
-                        &key,
-                        TOP_LEVEL_KEYS,
-                        "the expectations file",
-                    ));
-                }
-            }
+                Ok(())
+            })();
+            self.keep(read);
         }
         if !version_seen {
             let first_line = self.first_line_of_value(root);
@@ -677,8 +706,10 @@ impl Reader<'_> {
         let example = "tables: { users: { primary_key: [id] } }";
         let mut tables = Vec::new();
         for (written, table_node) in self.entries(node, "`tables`", example)? {
-            let name = self.table_name(&written, self.key_range(&table_node))?;
-            tables.push(self.read_table(&table_node, name)?);
+            let table = self
+                .table_name(&written, self.key_range(&table_node))
+                .and_then(|name| self.read_table(&table_node, name));
+            tables.extend(self.keep(table));
         }
         Ok(tables)
     }
@@ -704,30 +735,34 @@ impl Reader<'_> {
             absent_columns: Vec::new(),
         };
         for (key, child) in self.entries(node, &context, example)? {
-            match key.as_ref() {
-                "primary_key" => {
-                    let columns = self.names(&child, "`primary_key`", "primary_key: [id]")?;
-                    if columns.is_empty() {
-                        return Err(self.error(
-                            ErrorKind::InvalidValue,
-                            self.value_range(&child),
-                            format!("`primary_key` of table `{}` lists no column", name.name),
-                            "an empty list",
-                            "list the key's columns, as in `primary_key: [id]`",
-                        ));
+            let read: Result<(), Error> = (|| {
+                match key.as_ref() {
+                    "primary_key" => {
+                        let columns = self.names(&child, "`primary_key`", "primary_key: [id]")?;
+                        if columns.is_empty() {
+                            return Err(self.error(
+                                ErrorKind::InvalidValue,
+                                self.value_range(&child),
+                                format!("`primary_key` of table `{}` lists no column", name.name),
+                                "an empty list",
+                                "list the key's columns, as in `primary_key: [id]`",
+                            ));
+                        }
+                        table.primary_key = Some(PrimaryKeyExpectation {
+                            columns,
+                            spans: self.entry_spans(&child),
+                        });
                     }
-                    table.primary_key = Some(PrimaryKeyExpectation {
-                        columns,
-                        spans: self.entry_spans(&child),
-                    });
+                    "columns" => table.columns = self.read_columns(&child, &name.name)?,
+                    "absent_columns" => {
+                        table.absent_columns =
+                            self.names(&child, "`absent_columns`", "absent_columns: [legacy_id]")?;
+                    }
+                    _ => return Err(self.unknown_key(&child, &key, TABLE_KEYS, &context)),
                 }
-                "columns" => table.columns = self.read_columns(&child, &name.name)?,
-                "absent_columns" => {
-                    table.absent_columns =
-                        self.names(&child, "`absent_columns`", "absent_columns: [legacy_id]")?;
-                }
-                _ => return Err(self.unknown_key(&child, &key, TABLE_KEYS, &context)),
-            }
+                Ok(())
+            })();
+            self.keep(read);
         }
         for absent in &table.absent_columns {
             if let Some(column) = table.column(&absent.name) {
@@ -776,7 +811,7 @@ impl Reader<'_> {
             Value::Mapping(_) | Value::Null => {
                 let mut columns = Vec::new();
                 for (name, child) in self.entries(node, "`columns`", example)? {
-                    columns.push(self.read_column(&child, table, name.into_owned())?);
+                    columns.extend(self.keep(self.read_column(&child, table, name.into_owned())));
                 }
                 Ok(columns)
             }
