@@ -195,7 +195,7 @@ fn the_sequence_fix_moves_forward_only_and_covers_every_kind_of_sequence() {
             )
         })
         .collect();
-    let script = render_script(&findings, &meta(), false);
+    let script = render_script(&findings, &meta(), false).expect("the script renders");
     apply(&db, &script);
     let after_first: Vec<String> = cases
         .iter()
@@ -356,7 +356,7 @@ fn table_column_key_type_nullability_and_untracked_fixes_repair_a_damaged_databa
     ];
 
     // Without --allow-destructive the data stays: the `id` of system_config and users.legacy.
-    let careful = render_script(&findings, &meta(), false);
+    let careful = render_script(&findings, &meta(), false).expect("the script renders");
     assert!(careful.contains("-- DESTRUCTIVE (re-run with --allow-destructive to include):"));
     apply(&damaged, &careful);
     let kept = support::describe(&damaged);
@@ -372,7 +372,7 @@ fn table_column_key_type_nullability_and_untracked_fixes_repair_a_damaged_databa
     );
 
     // With it, the database is what the migrations make it, and a second run changes nothing.
-    let all = render_script(&findings, &meta(), true);
+    let all = render_script(&findings, &meta(), true).expect("the script renders");
     apply_twice(&damaged, &all);
     assert_eq!(support::describe(&damaged), support::describe(&reference));
     assert_eq!(
@@ -400,7 +400,8 @@ fn set_not_null_waits_for_a_backfill_and_says_so() {
         )],
         &meta(),
         false,
-    );
+    )
+    .expect("the script renders");
     let output = apply(&db, &script);
     assert!(
         output.contains("driftlint: public.users.email still holds NULLs"),
@@ -494,12 +495,12 @@ fn pending_revisions_rendered_as_sql_bring_the_database_to_the_head() {
     )];
     // 0004 drops users.legacy_token, which the database has: left out unless allowed. The
     // table 0004 creates and drops again is no loss.
-    let careful = render_script(&findings, &meta(), false);
+    let careful = render_script(&findings, &meta(), false).expect("the script renders");
     assert!(careful.contains(
         "-- DESTRUCTIVE (re-run with --allow-destructive to include):\n-- ALTER TABLE users DROP COLUMN legacy_token;"
     ));
     assert!(careful.contains("\nDROP TABLE scratch;\n"), "{careful}");
-    let script = render_script(&findings, &meta(), true);
+    let script = render_script(&findings, &meta(), true).expect("the script renders");
     apply_twice(&db, &script);
     assert_eq!(support::state(&db), support::state(&reference));
 }
@@ -552,7 +553,8 @@ fn a_stamped_database_gets_the_revisions_it_lacks_and_its_sequences_fixed_in_one
         ],
         &meta(),
         true,
-    );
+    )
+    .expect("the script renders");
     // The sequence is fixed under the table's name at check time, before the revisions rename it.
     assert!(script.find("SELECT setval") < script.find("ALTER TABLE teams RENAME TO squads"));
     apply_twice(&db, &script);
@@ -614,7 +616,8 @@ fn an_interrupted_revision_is_finished_with_only_what_it_lacks() {
         )],
         &meta(),
         false,
-    );
+    )
+    .expect("the script renders");
     apply_twice(&db, &script);
     assert_eq!(support::state(&db), support::state(&reference));
 }
@@ -1175,14 +1178,15 @@ fn statements_refused_inside_a_transaction_run_after_it() {
         )],
         &meta(),
         false,
-    );
+    )
+    .expect("the script renders");
     let commit = script.find("COMMIT;").expect("a transaction");
     let concurrently = script
         .find("CREATE INDEX CONCURRENTLY ix_events_kind ON events (kind);")
         .expect("the index is rendered");
     assert!(concurrently > commit, "{script}");
     assert!(
-        script.contains("\\if :driftlint_upgrade_from_c1\nCREATE INDEX CONCURRENTLY"),
+        script.contains("\\if :driftlint_guard_1\nCREATE INDEX CONCURRENTLY"),
         "{script}"
     );
     apply_twice(&db, &script);

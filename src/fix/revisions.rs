@@ -15,8 +15,8 @@ use std::collections::BTreeSet;
 
 use super::upgrade_sql::{OpSql, render_revisions};
 use super::{
-    DESTRUCTIVE_MARK, Fix, OUTSIDE_TRANSACTION_MARK, Safety, psql_guard, quote_literal,
-    quote_qualified,
+    Fix, OUTSIDE_TRANSACTION_MARK, Safety, comment_line, destructive_mark, escape_text, psql_guard,
+    quote_literal, quote_qualified,
 };
 use crate::alembic::Revision;
 use crate::graph::RevisionGraph;
@@ -104,13 +104,13 @@ pub(crate) fn versions_are_sql(table: &(String, String), rows: &[String]) -> Str
 }
 
 /// `-- Running upgrade <down> -> <id> (<file>)`, as `alembic upgrade --sql` heads each revision.
-fn revision_header(revision: &Revision, sources: &Sources) -> String {
-    format!(
-        "-- Running upgrade {} -> {} ({})",
+fn revision_header(revision: &Revision, sources: &Sources, suffix: &str) -> String {
+    comment_line(&format!(
+        "Running upgrade {} -> {} ({}){suffix}",
         revision.down_revisions.join(", "),
         revision.id,
         sources.get(revision.file).display
-    )
+    ))
 }
 
 /// Tables and columns created by the rendered SQL itself: dropping them again loses no data the
@@ -177,10 +177,10 @@ fn push_op(
             ));
         }
         if destructive && !statement.is_comment() {
-            sql.push(format!(
-                "{DESTRUCTIVE_MARK}: revision {} drops this, and its data with it",
+            sql.push(destructive_mark(&format!(
+                "revision {} drops this, and its data with it",
                 revision.id
-            ));
+            )));
         }
         sql.push(statement.sql.clone());
     }
@@ -218,10 +218,7 @@ pub fn pending_upgrade_fix(
         .first()
         .map(|&i| revisions[i].id.as_str())
         .unwrap_or("none");
-    let mut sql = psql_guard(
-        &format!("driftlint_upgrade_from_{}", from.join("_")),
-        &versions_are_sql(version_table, &from),
-    );
+    let mut sql = psql_guard(&versions_are_sql(version_table, &from));
     let mut destructive = false;
     let mut created = CreatedHere::default();
     let to_render: Vec<usize> = pending
@@ -230,14 +227,14 @@ pub fn pending_upgrade_fix(
         .filter(|index| !already_present.contains(index))
         .collect();
     for &index in already_present {
-        sql.push(format!(
-            "-- revision {} is already in the database (never recorded): not run again",
+        sql.push(comment_line(&format!(
+            "revision {} is already in the database (never recorded): not run again",
             revisions[index].id
-        ));
+        )));
     }
     for rendered in render_revisions(revisions, graph, sources, &to_render) {
         let revision = &revisions[rendered.revision];
-        sql.push(revision_header(revision, sources));
+        sql.push(revision_header(revision, sources, ""));
         for op in &rendered.ops {
             destructive |= push_op(&mut sql, revision, op, &mut created);
         }
@@ -275,10 +272,10 @@ pub fn stamped_fix(
     let end = final_schema(revisions, graph, absent);
     for rendered in render_revisions(revisions, graph, sources, absent) {
         let revision = &revisions[rendered.revision];
-        sql.push(revision_header(revision, sources));
+        sql.push(revision_header(revision, sources, ""));
         let ops: Vec<usize> = rendered.ops.iter().map(|op| op.op_index).collect();
         let guard = lasting_condition(revisions, rendered.revision, &ops, &end)
-            .map(|condition| psql_guard(&format!("driftlint_apply_{}", revision.id), &condition));
+            .map(|condition| psql_guard(&condition));
         match &guard {
             Some(lines) => sql.extend(lines.iter().cloned()),
             None => sql.push(
@@ -433,30 +430,29 @@ pub fn partial_fix(
     let mut destructive = false;
     let mut created = CreatedHere::default();
     if let Some(rendered) = rendered.first() {
-        sql.push(format!(
-            "{} — only what is missing",
-            revision_header(&revisions[revision], sources)
+        sql.push(revision_header(
+            &revisions[revision],
+            sources,
+            " — only what is missing",
         ));
         match applied_prefix(revisions, graph, revision, live) {
             Some(ran) => {
                 let rest = &rendered.ops[ran.min(rendered.ops.len())..];
                 missing = rest.len();
                 if ran > 0 {
-                    sql.push(format!(
-                        "-- the first {ran} operation{} of {id} reached the database; the rest follows",
+                    sql.push(comment_line(&format!(
+                        "the first {ran} operation{} of {id} reached the database; the rest follows",
                         if ran == 1 { "" } else { "s" }
-                    ));
+                    )));
                 }
                 let guard = match version {
-                    Some(version) => Some(psql_guard(
-                        &format!("driftlint_finish_{id}"),
-                        &versions_are_sql(&version.table, &version.from),
-                    )),
+                    Some(version) => {
+                        Some(psql_guard(&versions_are_sql(&version.table, &version.from)))
+                    }
                     None => {
                         let end = final_schema(revisions, graph, &[revision]);
-                        lasting_condition(revisions, revision, &rest_indices(rest), &end).map(
-                            |condition| psql_guard(&format!("driftlint_finish_{id}"), &condition),
-                        )
+                        lasting_condition(revisions, revision, &rest_indices(rest), &end)
+                            .map(|condition| psql_guard(&condition))
                     }
                 };
                 if let Some(lines) = &guard {
@@ -476,12 +472,7 @@ pub fn partial_fix(
                         Some(true) => {}
                         Some(false) => {
                             missing += 1;
-                            let guard = op.absent_condition.as_ref().map(|condition| {
-                                psql_guard(
-                                    &format!("driftlint_finish_{id}_{}", op.op_index),
-                                    condition,
-                                )
-                            });
+                            let guard = op.absent_condition.as_deref().map(psql_guard);
                             if let Some(lines) = &guard {
                                 sql.extend(lines.iter().cloned());
                             }
@@ -499,11 +490,11 @@ pub fn partial_fix(
                                     .collect::<Vec<_>>()
                                     .join(" ");
                                 if statement.is_comment() {
-                                    sql.push(text);
+                                    sql.push(escape_text(&text).into_owned());
                                 } else {
-                                    sql.push(format!(
-                                        "-- could not tell whether this ran; run it if it did not: {text}"
-                                    ));
+                                    sql.push(comment_line(&format!(
+                                        "could not tell whether this ran; run it if it did not: {text}"
+                                    )));
                                 }
                             }
                         }

@@ -194,8 +194,8 @@ mod tests {
             finding.fix.as_ref().expect("fix").sql,
             [
                 "-- Running upgrade r2 -> r3 (versions/r3.py) — only what is missing",
-                "SELECT NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass('public.users') AND attname = 'locked_until' AND attnum > 0 AND NOT attisdropped) AS driftlint_finish_r3_0 \\gset",
-                "\\if :driftlint_finish_r3_0",
+                "SELECT COALESCE((NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass('public.users') AND attname = 'locked_until' AND attnum > 0 AND NOT attisdropped)), false) AS driftlint_guard \\gset",
+                "\\if :driftlint_guard",
                 "ALTER TABLE users ADD COLUMN locked_until timestamp without time zone;",
                 "\\endif",
             ]
@@ -246,8 +246,8 @@ mod tests {
             [
                 "-- Running upgrade r1 -> r2 (versions/r2.py) — only what is missing",
                 "-- the first 1 operation of r2 reached the database; the rest follows",
-                "SELECT COALESCE((SELECT array_agg(version_num::text ORDER BY version_num COLLATE \"C\") FROM public.alembic_version), ARRAY[]::text[]) = ARRAY['r1']::text[] AS driftlint_finish_r2 \\gset",
-                "\\if :driftlint_finish_r2",
+                "SELECT COALESCE((COALESCE((SELECT array_agg(version_num::text ORDER BY version_num COLLATE \"C\") FROM public.alembic_version), ARRAY[]::text[]) = ARRAY['r1']::text[]), false) AS driftlint_guard \\gset",
+                "\\if :driftlint_guard",
                 "ALTER TABLE users ADD COLUMN is_test_account boolean;",
                 "\\endif",
                 "UPDATE public.alembic_version SET version_num = 'r2' WHERE version_num = 'r1';",
