@@ -22,11 +22,13 @@ pub const ALLOWED_META_COMMANDS: &[&str] =
 pub struct Violation {
     pub line: usize,
     pub what: String,
+    /// The line, control characters escaped.
+    pub text: String,
 }
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}: {}", self.line, self.what)
+        write!(f, "line {}: {} (`{}`)", self.line, self.what, self.text)
     }
 }
 
@@ -49,8 +51,15 @@ pub fn check_script(script: &str) -> Result<(), Violation> {
 /// The meta-commands of `script` (read with `standard_conforming_strings` on), once it passed
 /// the check both ways.
 pub fn meta_commands(script: &str) -> Result<Vec<MetaCommand>, Violation> {
-    Scanner::new(script, false).run()?;
-    Scanner::new(script, true).run()
+    Scanner::new(script, false)
+        .run()
+        .and_then(|_| Scanner::new(script, true).run())
+        .map_err(|mut violation| {
+            if let Some(text) = script.split('\n').nth(violation.line.saturating_sub(1)) {
+                violation.text = super::escape_text(text).into_owned();
+            }
+            violation
+        })
 }
 
 fn is_ident_start(c: char) -> bool {
@@ -122,6 +131,7 @@ impl Scanner {
         Err(Violation {
             line,
             what: what.into(),
+            text: String::new(),
         })
     }
 
