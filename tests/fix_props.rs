@@ -460,14 +460,7 @@ fn findings(n: &Names) -> Vec<Finding> {
             out.push(finding(
                 Rule::PartiallyAppliedRevision,
                 &n.message,
-                Some(partial_fix(
-                    &revisions,
-                    &graph,
-                    &sources,
-                    index,
-                    &live,
-                    change.as_ref(),
-                )),
+                partial_fix(&revisions, &graph, &sources, index, &live, change.as_ref()),
             ));
         }
     }

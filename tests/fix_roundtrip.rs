@@ -599,7 +599,8 @@ fn an_interrupted_revision_is_finished_with_only_what_it_lacks() {
             from: vec!["0002".into()],
             to: vec!["0003".into()],
         }),
-    );
+    )
+    .expect("something is missing");
     assert!(
         !fix.sql
             .iter()

@@ -413,8 +413,12 @@ pub fn op_present(op: &Op, after: &Schema, live: &Schema) -> Option<bool> {
 /// block under a guard (the version table still at `version.from` when the revision was never
 /// recorded, otherwise a change of the block that lasts being still absent). When no prefix
 /// matches (changes made by hand, out of order), each operation whose effect the live schema
-/// lacks is rendered under its own guard, and operations whose presence cannot be told are listed
-/// as comments for the reviewer. With `version`, the revision is then recorded.
+/// lacks is rendered under its own guard, a table the revision creates that is there without
+/// some of its columns gets them (`ADD COLUMN IF NOT EXISTS`), and operations whose presence
+/// cannot be told are listed as comments for the reviewer. With `version`, the revision is then
+/// recorded.
+///
+/// `None` when nothing missing can be rendered: an empty fix is never offered.
 pub fn partial_fix(
     revisions: &[Revision],
     graph: &RevisionGraph,
@@ -422,7 +426,7 @@ pub fn partial_fix(
     revision: usize,
     live: &Schema,
     version: Option<&VersionChange>,
-) -> Fix {
+) -> Option<Fix> {
     let rendered = render_revisions(revisions, graph, sources, &[revision]);
     let id = &revisions[revision].id;
     let mut sql = Vec::new();
@@ -468,8 +472,17 @@ pub fn partial_fix(
             None => {
                 let presence = presence_of_ops(revisions, graph, revision, live);
                 for op in &rendered.ops {
-                    match presence.get(op.op_index).copied().flatten() {
-                        Some(true) => {}
+                    let (present, completion) = match presence.get(op.op_index) {
+                        Some((present, completion)) => (*present, completion.as_slice()),
+                        None => (None, &[][..]),
+                    };
+                    match present {
+                        Some(true) => {
+                            if !completion.is_empty() {
+                                missing += 1;
+                                sql.extend(completion.iter().cloned());
+                            }
+                        }
                         Some(false) => {
                             missing += 1;
                             let guard = op.absent_condition.as_deref().map(psql_guard);
@@ -503,17 +516,49 @@ pub fn partial_fix(
             }
         }
     }
+    if missing == 0 {
+        return None;
+    }
     if let Some(version) = version {
         sql.extend(version_update_sql(version));
     }
-    Fix {
+    Some(Fix {
         title: format!(
             "finish revision {id} ({missing} missing operation{})",
             if missing == 1 { "" } else { "s" }
         ),
         sql,
         safety: safety(destructive),
+    })
+}
+
+/// What a present operation still lacks in the live schema, as fix lines: for a table the
+/// revision creates, the columns its `create_table` declares that the live table does not have
+/// (as `missing-column`'s fix adds them). `after` is the replay with the operation applied.
+fn completion_of(op: &Op, after: &Schema, live: &Schema, id: &str) -> Vec<String> {
+    let table = match op {
+        Op::CreateTable { table, .. } => table,
+        Op::Guarded { op } => return completion_of(op, after, live, id),
+        _ => return Vec::new(),
+    };
+    let schema = truncate_identifier(table.schema.as_deref().unwrap_or(DEFAULT_SCHEMA));
+    let name = truncate_identifier(&table.name);
+    let (Some(model), Some(present)) = (after.table(&schema, &name), live.table(&schema, &name))
+    else {
+        return Vec::new();
+    };
+    let mut sql = Vec::new();
+    for column in &model.columns {
+        if present.column(&column.name).is_some() {
+            continue;
+        }
+        sql.push(comment_line(&format!(
+            "table {schema}.{name} exists without column {}, which revision {id} creates it with",
+            column.name
+        )));
+        sql.extend(super::ddl::add_column_fix(after, &schema, &name, column, None).sql);
     }
+    sql
 }
 
 fn rest_indices(rest: &[OpSql]) -> Vec<usize> {
@@ -654,13 +699,14 @@ fn applied_prefix(
     best
 }
 
-/// For each operation of `revision`, whether the live schema has its effect.
+/// For each operation of `revision`, whether the live schema has its effect, and, when it has,
+/// what it still lacks ([`completion_of`]).
 fn presence_of_ops(
     revisions: &[Revision],
     graph: &RevisionGraph,
     revision: usize,
     live: &Schema,
-) -> Vec<Option<bool>> {
+) -> Vec<(Option<bool>, Vec<String>)> {
     let mut replayer = Replayer::new();
     let ancestors = graph.ancestors(revision);
     for index in graph.topological_order() {
@@ -674,7 +720,13 @@ fn presence_of_ops(
         .iter()
         .map(|op_at| {
             replayer.apply(revision, &target.id, op_at);
-            op_present(&op_at.op, replayer.schema(), live)
+            let present = op_present(&op_at.op, replayer.schema(), live);
+            let completion = if present == Some(true) {
+                completion_of(&op_at.op, replayer.schema(), live, &target.id)
+            } else {
+                Vec::new()
+            };
+            (present, completion)
         })
         .collect()
 }
