@@ -95,12 +95,12 @@ fn apply(db: &support::TestDb, script: &Path, dir: &Path) {
     );
 }
 
+/// `(rule, object)` per finding.
+type Findings = Vec<(String, String)>;
+
 /// `check --fix-sql` (with `extra`), then the script applied twice; returns the findings before
 /// and after, and the script.
-fn round_trip(
-    db: &support::TestDb,
-    extra: &[&str],
-) -> (Vec<(String, String)>, Vec<(String, String)>, String) {
+fn round_trip(db: &support::TestDb, extra: &[&str]) -> (Findings, Findings, String) {
     let dir = tempfile::tempdir().expect("temporary directory");
     let path = dir.path().join("fix.sql");
     let path_text = path.to_str().expect("UTF-8 path").to_owned();

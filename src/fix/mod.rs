@@ -1,5 +1,8 @@
-//! Fixes: what a finding proposes to change, and the one place where SQL identifiers and literals
-//! are quoted. Every identifier that reaches generated SQL goes through [`quote_ident`].
+//! Fixes: what a finding proposes to change, and the one place where SQL identifiers, literals
+//! and comments are written. Every identifier that reaches generated SQL goes through
+//! [`quote_ident`], every literal through [`quote_literal`], and every outside text (a name, a
+//! revision id, a message, a path) that reaches a comment through [`comment`] or
+//! [`comment_line`]; a guard's psql variable never derives from a name ([`psql_guard`]).
 //!
 //! A fix's `sql` is a psql script fragment: statements, `--` comments, and the psql
 //! meta-commands `\if`/`\else`/`\endif`/`\echo` (with `SELECT … \gset`) that make a statement
