@@ -271,3 +271,57 @@ fn hostile_names_never_run_and_their_fixes_hold() {
     let (_, after, script) = round_trip(&db, &["--allow-destructive"]);
     assert!(after.is_empty(), "{after:?}\nscript:\n{script}");
 }
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read the fixture") {
+        let entry = entry.expect("an entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("a file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// A revision whose own SQL would make psql run a shell command (an index expression is passed
+/// through as the revision writes it): the script is not written, and `check` exits 2 naming the
+/// line.
+#[test]
+fn a_script_psql_would_run_a_command_from_is_refused() {
+    let Some(db) = app_at_head("hostile refused") else {
+        return;
+    };
+    let project = tempfile::tempdir().expect("temporary directory");
+    copy_dir(&live_app(), project.path());
+    std::fs::write(
+        project
+            .path()
+            .join("migrations/versions/7a8b9c0d1e2f_evil_index.py"),
+        "from alembic import op\nimport sqlalchemy as sa\n\nrevision = '7a8b9c0d1e2f'\n\
+         down_revision = '6f7a8b9c0d1e'\nbranch_labels = None\ndepends_on = None\n\n\n\
+         def upgrade():\n    op.create_index('ix_users_evil', 'users', \
+         [sa.text('lower(email))\\n\\\\! id > pwned.txt\\n--')])\n\n\n\
+         def downgrade():\n    pass\n",
+    )
+    .expect("write the revision");
+    let script = project.path().join("fix.sql");
+    let output = Command::new(env!("CARGO_BIN_EXE_driftlint"))
+        .args(["check", "--database-url", &db.url, "--fix-sql"])
+        .arg(&script)
+        .current_dir(project.path())
+        .env_remove("DATABASE_URL")
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("the driftlint binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("the fix script was not written")
+            && stderr.contains("the meta-command \\! is not one a fix script may run"),
+        "{stderr}"
+    );
+    assert!(!script.exists(), "no script is written");
+}
