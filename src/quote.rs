@@ -131,9 +131,16 @@ pub fn quote_qualified(schema: &str, name: &str) -> String {
     format!("{}.{}", quote_ident(schema), quote_ident(name))
 }
 
-/// A SQL string literal.
+/// A SQL string literal, as PostgreSQL's `quote_literal()` writes it: a value with a backslash
+/// becomes an `E'…'` literal with the backslashes doubled, which means the same whatever
+/// `standard_conforming_strings` says.
 pub fn quote_literal(value: &str) -> String {
-    format!("'{}'", value.replace('\'', "''"))
+    let quoted = value.replace('\'', "''");
+    if value.contains('\\') {
+        format!("E'{}'", quoted.replace('\\', "\\\\"))
+    } else {
+        format!("'{quoted}'")
+    }
 }
 
 #[cfg(test)]
@@ -151,5 +158,6 @@ mod tests {
         assert_eq!(quote_ident(""), "\"\"");
         assert_eq!(quote_qualified("public", "order"), "public.\"order\"");
         assert_eq!(quote_literal("it's"), "'it''s'");
+        assert_eq!(quote_literal("a\\b'c"), "E'a\\\\b''c'");
     }
 }

@@ -449,7 +449,7 @@ fn write_fix_script(
         generated_at: crate::fix::script::format_utc(seconds),
         version: env!("CARGO_PKG_VERSION").to_owned(),
     };
-    let script = crate::fix::script::render_script(findings, &meta, args.allow_destructive);
+    let script = crate::fix::script::render_script(findings, &meta, args.allow_destructive)?;
     if target.as_os_str() == "-" {
         emit(&script)?;
         return Ok(true);

@@ -9,8 +9,8 @@
 //! makes the fix `Destructive`; the script leaves it commented out unless told otherwise.
 
 use super::{
-    DESTRUCTIVE_MARK, Fix, Safety, psql_echo, psql_guard, quote_ident, quote_literal,
-    quote_qualified,
+    Fix, Safety, comment, comment_line, destructive_mark, psql_echo, psql_guard, quote_ident,
+    quote_literal, quote_qualified,
 };
 use crate::schema::model::{Column, PrimaryKey, Schema, Table};
 use crate::schema::render::{
@@ -29,10 +29,7 @@ fn no_nulls_sql(qualified_table: &str, column: &str) -> String {
 /// `SET NOT NULL` under a guard: run only once no NULL is left, otherwise say so.
 fn set_not_null_guarded(schema: &str, table: &str, column: &str) -> Vec<String> {
     let qualified = quote_qualified(schema, table);
-    let mut sql = psql_guard(
-        &format!("driftlint_filled_{table}_{column}"),
-        &no_nulls_sql(&qualified, column),
-    );
+    let mut sql = psql_guard(&no_nulls_sql(&qualified, column));
     sql.push(format!(
         "ALTER TABLE {qualified} ALTER COLUMN {} SET NOT NULL;",
         quote_ident(column)
@@ -68,22 +65,22 @@ pub fn add_column_fix(
     }
     let mut sql = Vec::new();
     if let Some(revision) = revision {
-        sql.push(format!("-- as revision {revision} declares it"));
+        sql.push(comment_line(&format!("as revision {revision} declares it")));
     }
     sql.push(format!(
         "ALTER TABLE {qualified} ADD COLUMN IF NOT EXISTS {};",
         column_definition_spelled(schema_model, &as_added, SequenceSpelling::Implicit)
     ));
     if backfill {
-        sql.push(format!(
-            "-- {schema}.{table}.{} is NOT NULL without a default: on a table with rows, backfill it \
+        sql.push(comment_line(&format!(
+            "{schema}.{table}.{} is NOT NULL without a default: on a table with rows, backfill it \
              (UPDATE {qualified} SET {} = … WHERE {} IS NULL;), then: ALTER TABLE {qualified} \
              ALTER COLUMN {} SET NOT NULL;",
             column.name,
             quote_ident(&column.name),
             quote_ident(&column.name),
             quote_ident(&column.name)
-        ));
+        )));
         sql.extend(set_not_null_guarded(schema, table, &column.name));
     }
     sql.extend(constraints_on_column(
@@ -178,9 +175,9 @@ pub fn create_table_fix(schema_model: &Schema, table: &Table, revision: Option<&
     let qualified = quote_qualified(&table.schema, &table.name);
     let mut sql = Vec::new();
     if let Some(revision) = revision {
-        sql.push(format!(
-            "-- as the migrations make it (created by revision {revision})"
-        ));
+        sql.push(comment_line(&format!(
+            "as the migrations make it (created by revision {revision})"
+        )));
     }
     sql.push(
         create_table_spelled(schema_model, table, SequenceSpelling::Implicit, true)
@@ -254,10 +251,7 @@ pub fn replace_primary_key_fix(
     drop_columns: &[String],
 ) -> Fix {
     let qualified = quote_qualified(schema, table);
-    let mut sql = psql_guard(
-        &format!("driftlint_key_{table}"),
-        &primary_key_differs_sql(schema, table, &expected.columns),
-    );
+    let mut sql = psql_guard(&primary_key_differs_sql(schema, table, &expected.columns));
     if let Some(present) = present {
         sql.push(format!(
             "ALTER TABLE {qualified} DROP CONSTRAINT IF EXISTS {};",
@@ -271,10 +265,10 @@ pub fn replace_primary_key_fix(
     ));
     sql.push("\\endif".to_owned());
     for column in drop_columns {
-        sql.push(format!(
-            "{DESTRUCTIVE_MARK}: drops column {schema}.{table}.{column} and its data, which the \
-             migrations drop once the key moved"
-        ));
+        sql.push(destructive_mark(&format!(
+            "drops column {schema}.{table}.{column} and its data, which the migrations drop once \
+             the key moved"
+        )));
         sql.push(format!(
             "ALTER TABLE {qualified} DROP COLUMN IF EXISTS {};",
             quote_ident(column)
@@ -311,10 +305,9 @@ pub fn rename_table_fix(schema: &str, from: &str, to: &str) -> Fix {
 /// A column the migrations rename that still has its old name, renamed under a guard on the old
 /// name still being there.
 pub fn rename_column_fix(schema: &str, table: &str, from: &str, to: &str) -> Fix {
-    let mut sql = psql_guard(
-        &format!("driftlint_rename_{table}_{from}"),
-        &crate::fix::upgrade_sql::column_exists_sql(schema, table, from),
-    );
+    let mut sql = psql_guard(&crate::fix::upgrade_sql::column_exists_sql(
+        schema, table, from,
+    ));
     sql.push(format!(
         "ALTER TABLE {} RENAME COLUMN {} TO {};",
         quote_qualified(schema, table),
@@ -397,11 +390,11 @@ pub fn alter_type_fix(
     let mut sql = Vec::new();
     let safe = widens(present, expected);
     if !safe {
-        sql.push(format!(
-            "{DESTRUCTIVE_MARK}: converting {present} to {expected} fails on a value that does not \
-             convert, and can round or cut values that do; look first: SELECT {column_sql} FROM \
-             {qualified} WHERE {column_sql} IS NOT NULL LIMIT 20;"
-        ));
+        sql.push(destructive_mark(&format!(
+            "converting {present} to {expected} fails on a value that does not convert, and can \
+             round or cut values that do; look first: SELECT {column_sql} FROM {qualified} WHERE \
+             {column_sql} IS NOT NULL LIMIT 20;"
+        )));
     }
     sql.push(statement);
     Fix {
@@ -425,10 +418,10 @@ pub fn alter_nullability_fix(schema: &str, table: &str, column: &str, nullable: 
             quote_ident(column)
         )]
     } else {
-        let mut sql = vec![format!(
-            "-- SET NOT NULL fails while NULLs remain; count them: SELECT count(*) FROM {qualified} WHERE {} IS NULL;",
+        let mut sql = vec![comment_line(&format!(
+            "SET NOT NULL fails while NULLs remain; count them: SELECT count(*) FROM {qualified} WHERE {} IS NULL;",
             quote_ident(column)
-        )];
+        ))];
         sql.extend(set_not_null_guarded(schema, table, column));
         sql
     };
@@ -447,7 +440,9 @@ pub fn drop_column_fix(schema: &str, table: &str, column: &str) -> Fix {
     Fix {
         title: format!("drop column {schema}.{table}.{column}"),
         sql: vec![
-            format!("{DESTRUCTIVE_MARK}: drops column {schema}.{table}.{column} and its data"),
+            destructive_mark(&format!(
+                "drops column {schema}.{table}.{column} and its data"
+            )),
             format!(
                 "ALTER TABLE {} DROP COLUMN IF EXISTS {};",
                 quote_qualified(schema, table),
@@ -461,13 +456,17 @@ pub fn drop_column_fix(schema: &str, table: &str, column: &str) -> Fix {
 /// `untracked-column`: the migration snippet that adopts the column (as comments, to put in a
 /// new revision) and the `DROP` for when nothing needs it, destructive.
 pub fn untracked_column_fix(schema: &str, table: &str, column: &str, adoption: &[String]) -> Fix {
-    let mut sql = vec![format!(
-        "-- to keep {schema}.{table}.{column}, adopt it in a new migration:"
-    )];
-    sql.extend(adoption.iter().map(|line| format!("--   {line}")));
-    sql.push(format!(
-        "{DESTRUCTIVE_MARK}: drops column {schema}.{table}.{column} and its data"
-    ));
+    let mut sql = vec![comment_line(&format!(
+        "to keep {schema}.{table}.{column}, adopt it in a new migration:"
+    ))];
+    sql.extend(
+        adoption
+            .iter()
+            .flat_map(|line| comment(&format!("  {line}"))),
+    );
+    sql.push(destructive_mark(&format!(
+        "drops column {schema}.{table}.{column} and its data"
+    )));
     sql.push(format!(
         "ALTER TABLE {} DROP COLUMN IF EXISTS {};",
         quote_qualified(schema, table),
@@ -482,13 +481,17 @@ pub fn untracked_column_fix(schema: &str, table: &str, column: &str, adoption: &
 
 /// `untracked-table`: the adopting migration snippet (comments) and the destructive `DROP TABLE`.
 pub fn untracked_table_fix(schema: &str, table: &str, adoption: &[String]) -> Fix {
-    let mut sql = vec![format!(
-        "-- to keep {schema}.{table}, adopt it in a new migration:"
-    )];
-    sql.extend(adoption.iter().map(|line| format!("--   {line}")));
-    sql.push(format!(
-        "{DESTRUCTIVE_MARK}: drops table {schema}.{table} and its rows"
-    ));
+    let mut sql = vec![comment_line(&format!(
+        "to keep {schema}.{table}, adopt it in a new migration:"
+    ))];
+    sql.extend(
+        adoption
+            .iter()
+            .flat_map(|line| comment(&format!("  {line}"))),
+    );
+    sql.push(destructive_mark(&format!(
+        "drops table {schema}.{table} and its rows"
+    )));
     sql.push(format!(
         "DROP TABLE IF EXISTS {};",
         quote_qualified(schema, table)
@@ -503,6 +506,7 @@ pub fn untracked_table_fix(schema: &str, table: &str, adoption: &[String]) -> Fi
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fix::DESTRUCTIVE_MARK;
     use crate::schema::model::IdentityKind;
 
     fn column(name: &str, ty: &str, nullable: bool) -> Column {
@@ -553,9 +557,9 @@ mod tests {
         assert!(fix.sql[1].starts_with("-- public.users.tier is NOT NULL without a default"));
         assert_eq!(
             fix.sql[2],
-            "SELECT NOT EXISTS (SELECT 1 FROM public.users WHERE tier IS NULL) AS driftlint_filled_users_tier \\gset"
+            "SELECT COALESCE((NOT EXISTS (SELECT 1 FROM public.users WHERE tier IS NULL)), false) AS driftlint_guard \\gset"
         );
-        assert_eq!(fix.sql[3], "\\if :driftlint_filled_users_tier");
+        assert_eq!(fix.sql[3], "\\if :driftlint_guard");
         assert_eq!(
             fix.sql[4],
             "ALTER TABLE public.users ALTER COLUMN tier SET NOT NULL;"

@@ -5,7 +5,7 @@
 //! Invariant: these fixes are `ReviewOnly`; the fix script lists them as comments and never runs
 //! them. Commands name real revision ids, never placeholders.
 
-use super::{Fix, Safety};
+use super::{Fix, Safety, comment_line};
 
 /// How the project runs Alembic: `alembic` or Flask-Migrate's `flask db`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,13 +29,13 @@ impl Tool {
 pub fn stamp_fix(tool: Tool, revisions: &[String], complete: bool) -> Fix {
     let ids = revisions.join(" ");
     let mut sql = vec![
-        format!(
-            "-- the schema has every change of {} and none of the revisions after {}",
+        comment_line(&format!(
+            "the schema has every change of {} and none of the revisions after {}",
             revisions.join(", "),
             if revisions.len() == 1 { "it" } else { "them" }
-        ),
+        )),
         "-- once you have checked that, record it (this creates the version table):".to_owned(),
-        format!("-- {}", tool.command(&format!("stamp {ids}"))),
+        comment_line(&tool.command(&format!("stamp {ids}"))),
     ];
     if !complete {
         sql.push(format!(
@@ -66,21 +66,20 @@ pub fn upgrade_from_empty_fix(tool: Tool) -> Fix {
 /// defines. When the schema matches `matching`, re-record it with `stamp --purge` (plain `stamp`
 /// refuses to start from an unknown revision); otherwise say what to look for.
 pub fn unknown_revision_fix(tool: Tool, unknown: &[String], matching: Option<&[String]>) -> Fix {
-    let mut sql = vec![format!(
-        "-- the database is stamped {}, which no revision file defines: the code is behind the \
+    let mut sql = vec![comment_line(&format!(
+        "the database is stamped {}, which no revision file defines: the code is behind the \
          database, or revision files were deleted",
         unknown.join(", ")
-    )];
+    ))];
     match matching {
         Some(revisions) if !revisions.is_empty() => {
-            sql.push(format!(
-                "-- the schema matches {}; once you have checked that this code is the one to \
+            sql.push(comment_line(&format!(
+                "the schema matches {}; once you have checked that this code is the one to \
                  deploy, re-record the version table:",
                 revisions.join(", ")
-            ));
-            sql.push(format!(
-                "-- {}",
-                tool.command(&format!("stamp --purge {}", revisions.join(" ")))
+            )));
+            sql.push(comment_line(
+                &tool.command(&format!("stamp --purge {}", revisions.join(" "))),
             ));
         }
         _ => sql.push(

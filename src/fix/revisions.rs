@@ -15,8 +15,8 @@ use std::collections::BTreeSet;
 
 use super::upgrade_sql::{OpSql, render_revisions};
 use super::{
-    DESTRUCTIVE_MARK, Fix, OUTSIDE_TRANSACTION_MARK, Safety, psql_guard, quote_literal,
-    quote_qualified,
+    Fix, OUTSIDE_TRANSACTION_MARK, Safety, comment_line, destructive_mark, escape_text, psql_guard,
+    quote_literal, quote_qualified,
 };
 use crate::alembic::Revision;
 use crate::graph::RevisionGraph;
@@ -104,13 +104,13 @@ pub(crate) fn versions_are_sql(table: &(String, String), rows: &[String]) -> Str
 }
 
 /// `-- Running upgrade <down> -> <id> (<file>)`, as `alembic upgrade --sql` heads each revision.
-fn revision_header(revision: &Revision, sources: &Sources) -> String {
-    format!(
-        "-- Running upgrade {} -> {} ({})",
+fn revision_header(revision: &Revision, sources: &Sources, suffix: &str) -> String {
+    comment_line(&format!(
+        "Running upgrade {} -> {} ({}){suffix}",
         revision.down_revisions.join(", "),
         revision.id,
         sources.get(revision.file).display
-    )
+    ))
 }
 
 /// Tables and columns created by the rendered SQL itself: dropping them again loses no data the
@@ -177,10 +177,10 @@ fn push_op(
             ));
         }
         if destructive && !statement.is_comment() {
-            sql.push(format!(
-                "{DESTRUCTIVE_MARK}: revision {} drops this, and its data with it",
+            sql.push(destructive_mark(&format!(
+                "revision {} drops this, and its data with it",
                 revision.id
-            ));
+            )));
         }
         sql.push(statement.sql.clone());
     }
@@ -218,10 +218,7 @@ pub fn pending_upgrade_fix(
         .first()
         .map(|&i| revisions[i].id.as_str())
         .unwrap_or("none");
-    let mut sql = psql_guard(
-        &format!("driftlint_upgrade_from_{}", from.join("_")),
-        &versions_are_sql(version_table, &from),
-    );
+    let mut sql = psql_guard(&versions_are_sql(version_table, &from));
     let mut destructive = false;
     let mut created = CreatedHere::default();
     let to_render: Vec<usize> = pending
@@ -230,14 +227,14 @@ pub fn pending_upgrade_fix(
         .filter(|index| !already_present.contains(index))
         .collect();
     for &index in already_present {
-        sql.push(format!(
-            "-- revision {} is already in the database (never recorded): not run again",
+        sql.push(comment_line(&format!(
+            "revision {} is already in the database (never recorded): not run again",
             revisions[index].id
-        ));
+        )));
     }
     for rendered in render_revisions(revisions, graph, sources, &to_render) {
         let revision = &revisions[rendered.revision];
-        sql.push(revision_header(revision, sources));
+        sql.push(revision_header(revision, sources, ""));
         for op in &rendered.ops {
             destructive |= push_op(&mut sql, revision, op, &mut created);
         }
@@ -275,10 +272,10 @@ pub fn stamped_fix(
     let end = final_schema(revisions, graph, absent);
     for rendered in render_revisions(revisions, graph, sources, absent) {
         let revision = &revisions[rendered.revision];
-        sql.push(revision_header(revision, sources));
+        sql.push(revision_header(revision, sources, ""));
         let ops: Vec<usize> = rendered.ops.iter().map(|op| op.op_index).collect();
         let guard = lasting_condition(revisions, rendered.revision, &ops, &end)
-            .map(|condition| psql_guard(&format!("driftlint_apply_{}", revision.id), &condition));
+            .map(|condition| psql_guard(&condition));
         match &guard {
             Some(lines) => sql.extend(lines.iter().cloned()),
             None => sql.push(
@@ -416,8 +413,12 @@ pub fn op_present(op: &Op, after: &Schema, live: &Schema) -> Option<bool> {
 /// block under a guard (the version table still at `version.from` when the revision was never
 /// recorded, otherwise a change of the block that lasts being still absent). When no prefix
 /// matches (changes made by hand, out of order), each operation whose effect the live schema
-/// lacks is rendered under its own guard, and operations whose presence cannot be told are listed
-/// as comments for the reviewer. With `version`, the revision is then recorded.
+/// lacks is rendered under its own guard, a table the revision creates that is there without
+/// some of its columns gets them (`ADD COLUMN IF NOT EXISTS`), and operations whose presence
+/// cannot be told are listed as comments for the reviewer. With `version`, the revision is then
+/// recorded.
+///
+/// `None` when nothing missing can be rendered: an empty fix is never offered.
 pub fn partial_fix(
     revisions: &[Revision],
     graph: &RevisionGraph,
@@ -425,7 +426,7 @@ pub fn partial_fix(
     revision: usize,
     live: &Schema,
     version: Option<&VersionChange>,
-) -> Fix {
+) -> Option<Fix> {
     let rendered = render_revisions(revisions, graph, sources, &[revision]);
     let id = &revisions[revision].id;
     let mut sql = Vec::new();
@@ -433,30 +434,29 @@ pub fn partial_fix(
     let mut destructive = false;
     let mut created = CreatedHere::default();
     if let Some(rendered) = rendered.first() {
-        sql.push(format!(
-            "{} — only what is missing",
-            revision_header(&revisions[revision], sources)
+        sql.push(revision_header(
+            &revisions[revision],
+            sources,
+            " — only what is missing",
         ));
         match applied_prefix(revisions, graph, revision, live) {
             Some(ran) => {
                 let rest = &rendered.ops[ran.min(rendered.ops.len())..];
                 missing = rest.len();
                 if ran > 0 {
-                    sql.push(format!(
-                        "-- the first {ran} operation{} of {id} reached the database; the rest follows",
+                    sql.push(comment_line(&format!(
+                        "the first {ran} operation{} of {id} reached the database; the rest follows",
                         if ran == 1 { "" } else { "s" }
-                    ));
+                    )));
                 }
                 let guard = match version {
-                    Some(version) => Some(psql_guard(
-                        &format!("driftlint_finish_{id}"),
-                        &versions_are_sql(&version.table, &version.from),
-                    )),
+                    Some(version) => {
+                        Some(psql_guard(&versions_are_sql(&version.table, &version.from)))
+                    }
                     None => {
                         let end = final_schema(revisions, graph, &[revision]);
-                        lasting_condition(revisions, revision, &rest_indices(rest), &end).map(
-                            |condition| psql_guard(&format!("driftlint_finish_{id}"), &condition),
-                        )
+                        lasting_condition(revisions, revision, &rest_indices(rest), &end)
+                            .map(|condition| psql_guard(&condition))
                     }
                 };
                 if let Some(lines) = &guard {
@@ -472,16 +472,20 @@ pub fn partial_fix(
             None => {
                 let presence = presence_of_ops(revisions, graph, revision, live);
                 for op in &rendered.ops {
-                    match presence.get(op.op_index).copied().flatten() {
-                        Some(true) => {}
+                    let (present, completion) = match presence.get(op.op_index) {
+                        Some((present, completion)) => (*present, completion.as_slice()),
+                        None => (None, &[][..]),
+                    };
+                    match present {
+                        Some(true) => {
+                            if !completion.is_empty() {
+                                missing += 1;
+                                sql.extend(completion.iter().cloned());
+                            }
+                        }
                         Some(false) => {
                             missing += 1;
-                            let guard = op.absent_condition.as_ref().map(|condition| {
-                                psql_guard(
-                                    &format!("driftlint_finish_{id}_{}", op.op_index),
-                                    condition,
-                                )
-                            });
+                            let guard = op.absent_condition.as_deref().map(psql_guard);
                             if let Some(lines) = &guard {
                                 sql.extend(lines.iter().cloned());
                             }
@@ -499,11 +503,11 @@ pub fn partial_fix(
                                     .collect::<Vec<_>>()
                                     .join(" ");
                                 if statement.is_comment() {
-                                    sql.push(text);
+                                    sql.push(escape_text(&text).into_owned());
                                 } else {
-                                    sql.push(format!(
-                                        "-- could not tell whether this ran; run it if it did not: {text}"
-                                    ));
+                                    sql.push(comment_line(&format!(
+                                        "could not tell whether this ran; run it if it did not: {text}"
+                                    )));
                                 }
                             }
                         }
@@ -512,17 +516,49 @@ pub fn partial_fix(
             }
         }
     }
+    if missing == 0 {
+        return None;
+    }
     if let Some(version) = version {
         sql.extend(version_update_sql(version));
     }
-    Fix {
+    Some(Fix {
         title: format!(
             "finish revision {id} ({missing} missing operation{})",
             if missing == 1 { "" } else { "s" }
         ),
         sql,
         safety: safety(destructive),
+    })
+}
+
+/// What a present operation still lacks in the live schema, as fix lines: for a table the
+/// revision creates, the columns its `create_table` declares that the live table does not have
+/// (as `missing-column`'s fix adds them). `after` is the replay with the operation applied.
+fn completion_of(op: &Op, after: &Schema, live: &Schema, id: &str) -> Vec<String> {
+    let table = match op {
+        Op::CreateTable { table, .. } => table,
+        Op::Guarded { op } => return completion_of(op, after, live, id),
+        _ => return Vec::new(),
+    };
+    let schema = truncate_identifier(table.schema.as_deref().unwrap_or(DEFAULT_SCHEMA));
+    let name = truncate_identifier(&table.name);
+    let (Some(model), Some(present)) = (after.table(&schema, &name), live.table(&schema, &name))
+    else {
+        return Vec::new();
+    };
+    let mut sql = Vec::new();
+    for column in &model.columns {
+        if present.column(&column.name).is_some() {
+            continue;
+        }
+        sql.push(comment_line(&format!(
+            "table {schema}.{name} exists without column {}, which revision {id} creates it with",
+            column.name
+        )));
+        sql.extend(super::ddl::add_column_fix(after, &schema, &name, column, None).sql);
     }
+    sql
 }
 
 fn rest_indices(rest: &[OpSql]) -> Vec<usize> {
@@ -663,13 +699,14 @@ fn applied_prefix(
     best
 }
 
-/// For each operation of `revision`, whether the live schema has its effect.
+/// For each operation of `revision`, whether the live schema has its effect, and, when it has,
+/// what it still lacks ([`completion_of`]).
 fn presence_of_ops(
     revisions: &[Revision],
     graph: &RevisionGraph,
     revision: usize,
     live: &Schema,
-) -> Vec<Option<bool>> {
+) -> Vec<(Option<bool>, Vec<String>)> {
     let mut replayer = Replayer::new();
     let ancestors = graph.ancestors(revision);
     for index in graph.topological_order() {
@@ -683,7 +720,13 @@ fn presence_of_ops(
         .iter()
         .map(|op_at| {
             replayer.apply(revision, &target.id, op_at);
-            op_present(&op_at.op, replayer.schema(), live)
+            let present = op_present(&op_at.op, replayer.schema(), live);
+            let completion = if present == Some(true) {
+                completion_of(&op_at.op, replayer.schema(), live, &target.id)
+            } else {
+                Vec::new()
+            };
+            (present, completion)
         })
         .collect()
 }

@@ -12,9 +12,39 @@
 //! and marked unless `allow_destructive`. The database URL shown has no password. The script is
 //! built from the findings alone (this module reads the rules' `Finding` type and nothing else
 //! above it).
+//!
+//! Invariant: no outside text (a name, a revision id, a message, a path) can end a comment or
+//! start a meta-command. Every comment line the script holds, its own and the fixes', goes
+//! through [`super::comment`]'s escaping on the way out; each guard's psql variable gets a
+//! number of the script's own (`driftlint_guard_1`, …); and the rendered script is read once
+//! more the way psql reads it ([`super::psql_lex`]): a meta-command outside the allowed set, or
+//! an interpolation of a variable the script did not set, makes rendering fail instead.
 
-use super::{DESTRUCTIVE_MARK, Fix, OUTSIDE_TRANSACTION_MARK, Safety};
+use miette::Diagnostic;
+
+use super::psql_lex::{ALLOWED_META_COMMANDS, Violation, check_script};
+use super::{
+    DESTRUCTIVE_MARK, Fix, GUARD_VARIABLE, OUTSIDE_TRANSACTION_MARK, Safety, comment_line,
+    escape_text,
+};
 use crate::diagnostic::Finding;
+
+/// The rendered script failed its last check: it would make psql run something other than the
+/// fixes. Not expected to happen; when it does, no script is written.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("the fix script was not written: {violation}")]
+#[diagnostic(
+    code(driftlint::fix_script_unsafe),
+    help(
+        "a name or text from the database or the migrations would reach psql outside a comment \
+         or a string (a fix script may only use the meta-commands {allowed}); please report \
+         this, with the names involved"
+    )
+)]
+pub struct UnsafeScript {
+    pub violation: Violation,
+    allowed: String,
+}
 
 /// What the script's header says was checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -87,18 +117,56 @@ fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Every line of `text` as a comment.
+/// Every line of `text` (split at `\n`) as a comment, with every control character escaped: a
+/// line that is already a comment keeps its `--`, any other gets `-- ` in front.
 fn commented(text: &str) -> String {
-    text.lines()
+    text.split('\n')
         .map(|line| {
             if line.starts_with("--") {
-                line.to_owned()
+                escape_text(line).into_owned()
             } else {
-                format!("-- {line}")
+                format!("-- {}", escape_text(line))
             }
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// A fix's line as the script emits it: a comment made safe with [`commented`] (a line break or
+/// carriage return inside it can no longer end it), anything else as it is.
+fn emitted(line: &str) -> String {
+    if line.trim_start().starts_with("--") {
+        commented(line)
+    } else {
+        line.to_owned()
+    }
+}
+
+/// A fix's lines with each guard's variable numbered for the script: the `SELECT … AS
+/// driftlint_guard \gset` of [`super::psql_guard`] sets `driftlint_guard_<n>` and the `\if`
+/// after it reads it, so a guard repeated after the transaction reads its own value.
+fn number_guards(lines: &[String], counter: &mut usize) -> Vec<String> {
+    let set_suffix = format!(" AS {GUARD_VARIABLE} \\gset");
+    let test = format!("\\if :{GUARD_VARIABLE}");
+    let mut current = None;
+    lines
+        .iter()
+        .map(|line| {
+            if let Some(select) = line.strip_suffix(&set_suffix) {
+                *counter += 1;
+                let name = format!("{GUARD_VARIABLE}_{counter}");
+                let numbered = format!("{select} AS {name} \\gset");
+                current = Some(name);
+                numbered
+            } else if *line == test
+                && let Some(name) = &current
+            {
+                format!("\\if :{name}")
+            } else {
+                line.clone()
+            }
+        })
+        .collect()
 }
 
 fn is_version_statement(line: &str) -> bool {
@@ -127,18 +195,18 @@ struct Placed {
 
 /// Splits a fix's lines into where they go, commenting out destructive statements unless
 /// `allow_destructive`.
-fn place(fix: &Fix, phase: Phase, allow_destructive: bool) -> Placed {
+fn place(lines: &[String], safety: Safety, phase: Phase, allow_destructive: bool) -> Placed {
     let mut placed = Placed::default();
-    let marks_present = fix.sql.iter().any(|l| l.starts_with(DESTRUCTIVE_MARK));
-    let whole_fix_destructive = fix.safety == Safety::Destructive && !marks_present;
+    let marks_present = lines.iter().any(|l| l.starts_with(DESTRUCTIVE_MARK));
+    let whole_fix_destructive = safety == Safety::Destructive && !marks_present;
     let mut next_destructive = false;
     let mut next_outside = false;
     // The `\if` lines the current line sits under, to repeat around statements moved out.
     let mut guards: Vec<String> = Vec::new();
-    for line in &fix.sql {
+    for line in lines {
         if line.starts_with(DESTRUCTIVE_MARK) {
             next_destructive = true;
-            placed.main.push(line.clone());
+            placed.main.push(emitted(line));
             continue;
         }
         if line.starts_with(OUTSIDE_TRANSACTION_MARK) {
@@ -153,7 +221,7 @@ fn place(fix: &Fix, phase: Phase, allow_destructive: bool) -> Placed {
         let is_statement =
             !line.starts_with("--") && !line.starts_with('\\') && !line.contains("\\gset");
         if !is_statement {
-            placed.main.push(line.clone());
+            placed.main.push(emitted(line));
             continue;
         }
         let destructive = next_destructive || whole_fix_destructive;
@@ -189,8 +257,28 @@ fn place(fix: &Fix, phase: Phase, allow_destructive: bool) -> Placed {
     placed
 }
 
-/// The fix script for `findings`; see the module documentation.
-pub fn render_script(findings: &[Finding], meta: &ScriptMeta, allow_destructive: bool) -> String {
+/// The fix script for `findings`; see the module documentation. Fails only when the rendered
+/// script does not pass its last check ([`super::psql_lex::check_script`]).
+pub fn render_script(
+    findings: &[Finding],
+    meta: &ScriptMeta,
+    allow_destructive: bool,
+) -> Result<String, UnsafeScript> {
+    let script = render_unchecked(findings, meta, allow_destructive);
+    match check_script(&script) {
+        Ok(()) => Ok(script),
+        Err(violation) => Err(UnsafeScript {
+            violation,
+            allowed: ALLOWED_META_COMMANDS
+                .iter()
+                .map(|name| format!("\\{name}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
+    }
+}
+
+fn render_unchecked(findings: &[Finding], meta: &ScriptMeta, allow_destructive: bool) -> String {
     let mut runnable: Vec<(Phase, usize, &Finding, &Fix)> = Vec::new();
     let mut review_only: Vec<(&Finding, &Fix)> = Vec::new();
     let mut without_fix: Vec<&Finding> = Vec::new();
@@ -209,6 +297,7 @@ pub fn render_script(findings: &[Finding], meta: &ScriptMeta, allow_destructive:
     let mut left_out = 0;
     let mut deferred_keys: Vec<(String, String)> = Vec::new();
     let mut keys_emitted = false;
+    let mut guards = 0;
     let emit_keys = |body: &mut String, deferred: &[(String, String)]| {
         for (heading, statement) in deferred {
             body.push('\n');
@@ -222,13 +311,17 @@ pub fn render_script(findings: &[Finding], meta: &ScriptMeta, allow_destructive:
             emit_keys(&mut body, &deferred_keys);
             keys_emitted = true;
         }
-        let placed = place(fix, *phase, allow_destructive);
+        let lines = number_guards(&fix.sql, &mut guards);
+        let placed = place(&lines, fix.safety, *phase, allow_destructive);
         left_out += placed.destructive_left_out;
         let heading = format!(
-            "-- {}: {}\n-- fix: {}\n",
-            finding.rule.name(),
-            one_line(&finding.message),
-            one_line(&fix.title)
+            "{}\n{}\n",
+            comment_line(&format!(
+                "{}: {}",
+                finding.rule.name(),
+                one_line(&finding.message)
+            )),
+            comment_line(&format!("fix: {}", one_line(&fix.title)))
         );
         body.push('\n');
         body.push_str(&heading);
@@ -252,13 +345,17 @@ pub fn render_script(findings: &[Finding], meta: &ScriptMeta, allow_destructive:
 
     let mut out = String::new();
     out.push_str("-- driftlint fix script: review every statement before running it.\n");
-    out.push_str(&format!(
-        "-- generated {} by driftlint {}\n",
+    let mut line = |text: String| {
+        out.push_str(&comment_line(&text));
+        out.push('\n');
+    };
+    line(format!(
+        "generated {} by driftlint {}",
         meta.generated_at, meta.version
     ));
-    out.push_str(&format!("-- migrations:   {}\n", meta.migrations));
-    out.push_str(&format!(
-        "-- expectations: {}\n",
+    line(format!("migrations:   {}", meta.migrations));
+    line(format!(
+        "expectations: {}",
         meta.expectations.as_deref().unwrap_or("none")
     ));
     // `DatabaseUrl` shows a password as `***`; the script leaves it out altogether, and pg_dump
@@ -267,10 +364,11 @@ pub fn render_script(findings: &[Finding], meta: &ScriptMeta, allow_destructive:
         .database
         .as_ref()
         .map(|url| url.replacen(":***@", "@", 1));
-    out.push_str(&format!(
-        "-- database:     {}\n",
+    out.push_str(&comment_line(&format!(
+        "database:     {}",
         database.as_deref().unwrap_or("none (no live check)")
-    ));
+    )));
+    out.push('\n');
     out.push_str(&format!(
         "-- {} fix{} to run, {} review-only, {} finding{} without a fix{}\n",
         runnable.len(),
@@ -292,13 +390,14 @@ pub fn render_script(findings: &[Finding], meta: &ScriptMeta, allow_destructive:
         Some(without_password) => {
             let shell_url = format!("'{}'", without_password.replace('\'', "'\\''"));
             out.push_str("-- Take a backup first:\n");
-            out.push_str(&format!(
-                "--   pg_dump --format=custom --file=driftlint-backup.dump {shell_url}\n"
-            ));
-            out.push_str("-- then run the script as a whole, and check again:\n");
-            out.push_str(&format!(
-                "--   psql -X -v ON_ERROR_STOP=1 -f <this file> {shell_url}\n"
-            ));
+            out.push_str(&comment_line(&format!(
+                "  pg_dump --format=custom --file=driftlint-backup.dump {shell_url}"
+            )));
+            out.push_str("\n-- then run the script as a whole, and check again:\n");
+            out.push_str(&comment_line(&format!(
+                "  psql -X -v ON_ERROR_STOP=1 -f <this file> {shell_url}"
+            )));
+            out.push('\n');
         }
         None => {
             out.push_str("-- Take a backup first (pg_dump --format=custom --file=driftlint-backup.dump <database>),\n");
@@ -337,10 +436,13 @@ pub fn render_script(findings: &[Finding], meta: &ScriptMeta, allow_destructive:
         out.push_str("\n-- Review only, not run: snippets for a new migration, and guidance.\n");
         for (finding, fix) in &review_only {
             out.push_str(&format!(
-                "\n-- {}: {}\n-- {}\n",
-                finding.rule.name(),
-                one_line(&finding.message),
-                one_line(&fix.title)
+                "\n{}\n{}\n",
+                comment_line(&format!(
+                    "{}: {}",
+                    finding.rule.name(),
+                    one_line(&finding.message)
+                )),
+                comment_line(&one_line(&fix.title))
             ));
             for line in &fix.sql {
                 out.push_str(&commented(line));
@@ -351,11 +453,12 @@ pub fn render_script(findings: &[Finding], meta: &ScriptMeta, allow_destructive:
     if !without_fix.is_empty() {
         out.push_str("\n-- Findings this script does not fix:\n");
         for finding in &without_fix {
-            out.push_str(&format!(
-                "--   {}: {}\n",
+            out.push_str(&comment_line(&format!(
+                "  {}: {}",
                 finding.rule.name(),
                 one_line(&finding.message)
-            ));
+            )));
+            out.push('\n');
         }
     }
     out
@@ -420,7 +523,7 @@ mod tests {
                 fix(Safety::Safe, &["CREATE TABLE IF NOT EXISTS t (id int);"]),
             ),
         ];
-        let script = render_script(&findings, &meta(), false);
+        let script = render_script(&findings, &meta(), false).expect("renders");
         let create = script.find("CREATE TABLE").expect("table");
         let add = script.find("ADD COLUMN").expect("column");
         let drop = script.find("DROP NOT NULL").expect("nullability");
@@ -456,7 +559,7 @@ mod tests {
                 ),
             ),
         ];
-        let script = render_script(&findings, &meta(), false);
+        let script = render_script(&findings, &meta(), false).expect("renders");
         let create_b = script.find("CREATE TABLE IF NOT EXISTS b").expect("b");
         let foreign_key = script.find("ADD CONSTRAINT a_b_id_fkey").expect("fk");
         assert!(create_b < foreign_key, "{script}");
@@ -476,13 +579,13 @@ mod tests {
                 ],
             ),
         )];
-        let script = render_script(&findings, &meta(), false);
+        let script = render_script(&findings, &meta(), false).expect("renders");
         assert!(script.contains("\nALTER TABLE t ADD CONSTRAINT t_pkey PRIMARY KEY (key);\n"));
         assert!(script.contains(
             "-- DESTRUCTIVE (re-run with --allow-destructive to include):\n-- ALTER TABLE t DROP COLUMN IF EXISTS id;"
         ));
         assert!(script.contains("1 destructive statement commented out"));
-        let allowed = render_script(&findings, &meta(), true);
+        let allowed = render_script(&findings, &meta(), true).expect("renders");
         assert!(allowed.contains("\nALTER TABLE t DROP COLUMN IF EXISTS id;\n"));
         // A destructive fix without marks is commented out whole.
         let unmarked = vec![finding(
@@ -495,6 +598,7 @@ mod tests {
         )];
         assert!(
             render_script(&unmarked, &meta(), false)
+                .expect("renders")
                 .contains("-- ALTER TABLE t ALTER COLUMN c TYPE int;")
         );
     }
@@ -516,7 +620,7 @@ mod tests {
                 ],
             ),
         )];
-        let script = render_script(&findings, &meta(), false);
+        let script = render_script(&findings, &meta(), false).expect("renders");
         let commit = script.find("COMMIT;").expect("commit");
         let index = script.find("CREATE INDEX CONCURRENTLY").expect("index");
         assert!(index > commit, "{script}");
@@ -538,7 +642,7 @@ mod tests {
             ),
             Finding::new(Rule::MultipleHeads, FindingSource::Migrations, "two heads"),
         ];
-        let script = render_script(&findings, &meta(), false);
+        let script = render_script(&findings, &meta(), false).expect("renders");
         let commit = script.find("COMMIT;").expect("commit");
         let snippet = script
             .find("-- op.add_column(\"t\", sa.Column(\"c\", sa.Integer()))")

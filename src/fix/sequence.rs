@@ -9,7 +9,7 @@
 //! `is_called = false`, so an empty table gets the sequence's start and nothing is skipped. The
 //! values found at check time appear in a comment beside it for the reviewer.
 
-use super::{Fix, Safety, psql_guard, quote_ident, quote_literal, quote_qualified};
+use super::{Fix, Safety, comment_line, psql_guard, quote_ident, quote_literal, quote_qualified};
 
 /// What the live check found about one column and its sequence.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,12 +47,14 @@ pub fn setval_fix(facts: &SequenceFacts<'_>) -> Fix {
     );
     let mut sql = Vec::new();
     match (facts.extreme_found, facts.next_found) {
-        (Some(extreme), Some(next)) => sql.push(format!(
-            "-- {object} reached {extreme} when checked; {}.{} would have handed out {next}.",
+        (Some(extreme), Some(next)) => sql.push(comment_line(&format!(
+            "{object} reached {extreme} when checked; {}.{} would have handed out {next}.",
             facts.sequence_schema, facts.sequence_name
-        )),
-        (Some(extreme), None) => sql.push(format!("-- {object} reached {extreme} when checked.")),
-        (None, _) => sql.push(format!("-- {object} was empty when checked.")),
+        ))),
+        (Some(extreme), None) => sql.push(comment_line(&format!(
+            "{object} reached {extreme} when checked."
+        ))),
+        (None, _) => sql.push(comment_line(&format!("{object} was empty when checked."))),
     }
     sql.push(format!(
         "-- The {aggregate} is read again here; the sequence only moves forward, and the next \
@@ -61,14 +63,11 @@ pub fn setval_fix(facts: &SequenceFacts<'_>) -> Fix {
     ));
     // A revision later in the script may rename the table; run a second time, the fix then
     // finds nothing under the old name and has nothing left to do.
-    sql.extend(psql_guard(
-        &format!("driftlint_sequence_{}", facts.sequence_name),
-        &format!(
-            "to_regclass({}) IS NOT NULL AND to_regclass({}) IS NOT NULL",
-            quote_literal(&table),
-            quote_literal(&sequence)
-        ),
-    ));
+    sql.extend(psql_guard(&format!(
+        "to_regclass({}) IS NOT NULL AND to_regclass({}) IS NOT NULL",
+        quote_literal(&table),
+        quote_literal(&sequence)
+    )));
     // `::bigint` before the step: the column may be a smaller integer whose maximum is its
     // type's limit, and `setval` takes a bigint anyway.
     sql.push(format!(
@@ -116,8 +115,8 @@ mod tests {
             [
                 "-- public.users.id reached 1042 when checked; public.users_id_seq would have handed out 25.",
                 "-- The max is read again here; the sequence only moves forward, and the next nextval() returns one step (1) past the column, or the start (1) for an empty table.",
-                "SELECT to_regclass('public.users') IS NOT NULL AND to_regclass('public.users_id_seq') IS NOT NULL AS driftlint_sequence_users_id_seq \\gset",
-                "\\if :driftlint_sequence_users_id_seq",
+                "SELECT COALESCE((to_regclass('public.users') IS NOT NULL AND to_regclass('public.users_id_seq') IS NOT NULL), false) AS driftlint_guard \\gset",
+                "\\if :driftlint_guard",
                 "SELECT setval('public.users_id_seq', GREATEST(\n    (SELECT COALESCE(max(id)::bigint + (1), 1) FROM public.users),\n    (SELECT CASE WHEN is_called THEN last_value + (1) ELSE last_value END FROM public.users_id_seq)\n), false);",
                 "\\endif",
             ]

@@ -134,13 +134,13 @@ pub fn render_revisions(
             let statements = match &op_at.op {
                 Op::Unmodeled { what, .. } | Op::Passthrough { sql: None, what } => {
                     let place = sources.line_col(op_at.span.file, op_at.span.range.start);
-                    vec![Statement::sql(format!(
-                        "-- not rendered: {} (revision {}, {}:{})",
+                    vec![Statement::sql(super::comment_line(&format!(
+                        "not rendered: {} (revision {}, {}:{})",
                         one_line(what),
                         revision.id,
                         sources.get(op_at.span.file).display,
                         place.line
-                    ))]
+                    )))]
                 }
                 op => render_op(op, replayer.schema(), false)
                     .into_iter()
@@ -367,7 +367,10 @@ fn render_op(op: &Op, after: &Schema, guarded: bool) -> Vec<String> {
         Op::Guarded { op } => render_op(op, after, true),
         Op::Passthrough { sql: Some(sql), .. } => vec![sql.clone()],
         Op::Unmodeled { what, .. } | Op::Passthrough { sql: None, what } => {
-            vec![format!("-- not rendered: {}", one_line(what))]
+            vec![super::comment_line(&format!(
+                "not rendered: {}",
+                one_line(what)
+            ))]
         }
     }
 }

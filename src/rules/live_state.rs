@@ -597,15 +597,25 @@ impl LiveState {
         self.partial_pending = partial_pending;
         self.present_pending = present_pending;
 
+        // A revision-level finding explains what it names: every change of the absent tail and
+        // of the pending revisions; of a partially applied revision, what is missing, and (when
+        // it is pending) the part that ran, but not the whole of a table it created that is
+        // there: that table's other problems (a retyped column, a column added by hand) are
+        // reported as they are.
         let mut explained = Explained::default();
-        let explaining = self
-            .absent_tail
-            .iter()
-            .chain(&self.partial_applied)
-            .chain(&self.pending);
-        for index in explaining {
+        for index in self.absent_tail.iter().chain(&self.pending) {
+            let partial = self.partial_pending.contains(index);
             if let Some(facts) = self.facts.get(index) {
                 for fact in &facts.facts {
+                    if !(partial && fact.present && fact.change == Change::CreatesTable) {
+                        explained.add(fact);
+                    }
+                }
+            }
+        }
+        for index in &self.partial_applied {
+            if let Some(facts) = self.facts.get(index) {
+                for fact in facts.absent() {
                     explained.add(fact);
                 }
             }

@@ -153,14 +153,25 @@ fn finding(
                 .collect(),
         }
     });
-    finding.fix(partial_fix(
+    match partial_fix(
         ctx.revisions,
         ctx.graph,
         ctx.sources,
         facts.revision,
         live.live(),
         version.as_ref(),
-    ))
+    ) {
+        Some(fix) => finding.fix(fix),
+        // Never an empty fix: say why there is none.
+        None => {
+            let help = finding.help.take().unwrap_or_default();
+            finding.help(format!(
+                "{help}; driftlint cannot write the SQL for what is missing ({}): write it by \
+                 hand from the revision file",
+                named(&absent)
+            ))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -194,8 +205,8 @@ mod tests {
             finding.fix.as_ref().expect("fix").sql,
             [
                 "-- Running upgrade r2 -> r3 (versions/r3.py) — only what is missing",
-                "SELECT NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass('public.users') AND attname = 'locked_until' AND attnum > 0 AND NOT attisdropped) AS driftlint_finish_r3_0 \\gset",
-                "\\if :driftlint_finish_r3_0",
+                "SELECT COALESCE((NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass('public.users') AND attname = 'locked_until' AND attnum > 0 AND NOT attisdropped)), false) AS driftlint_guard \\gset",
+                "\\if :driftlint_guard",
                 "ALTER TABLE users ADD COLUMN locked_until timestamp without time zone;",
                 "\\endif",
             ]
@@ -246,8 +257,8 @@ mod tests {
             [
                 "-- Running upgrade r1 -> r2 (versions/r2.py) — only what is missing",
                 "-- the first 1 operation of r2 reached the database; the rest follows",
-                "SELECT COALESCE((SELECT array_agg(version_num::text ORDER BY version_num COLLATE \"C\") FROM public.alembic_version), ARRAY[]::text[]) = ARRAY['r1']::text[] AS driftlint_finish_r2 \\gset",
-                "\\if :driftlint_finish_r2",
+                "SELECT COALESCE((COALESCE((SELECT array_agg(version_num::text ORDER BY version_num COLLATE \"C\") FROM public.alembic_version), ARRAY[]::text[]) = ARRAY['r1']::text[]), false) AS driftlint_guard \\gset",
+                "\\if :driftlint_guard",
                 "ALTER TABLE users ADD COLUMN is_test_account boolean;",
                 "\\endif",
                 "UPDATE public.alembic_version SET version_num = 'r2' WHERE version_num = 'r1';",
@@ -261,6 +272,105 @@ mod tests {
                     .ends_with("first finish or undo r2 (see partially-applied-revision)")),
             "{:?}",
             found[0].help
+        );
+    }
+
+    /// `a1` creates `audit (id, actor, at)`; the database records it, and has the table without
+    /// `at`, its `actor` retyped and made nullable by hand, and a column added by hand.
+    fn audit_project() -> TestProject {
+        TestProject::new(vec![
+            step(
+                "r1",
+                &[],
+                vec![create_table(
+                    "users",
+                    vec![col("id", "integer").pk(), col("email", "text")],
+                )],
+            ),
+            step(
+                "a1",
+                &["r1"],
+                vec![create_table(
+                    "audit",
+                    vec![
+                        col("id", "integer").pk(),
+                        col("actor", "varchar(64)").not_null(),
+                        col("at", "timestamp").not_null().default("now()"),
+                    ],
+                )],
+            ),
+        ])
+    }
+
+    #[test]
+    fn a_created_table_without_one_column_gets_the_column_and_other_drift_is_reported() {
+        let project = audit_project();
+        let mut live = project.live_at(&["a1"]);
+        drop_column(&mut live.schema, "audit", "at");
+        let audit = table_mut(&mut live.schema, "audit");
+        let actor = audit
+            .columns
+            .iter_mut()
+            .find(|c| c.name == "actor")
+            .expect("actor");
+        actor.ty = crate::schema::types::PgType::parse("text").expect("type");
+        actor.nullable = true;
+        audit.columns.push(plain_column("note", "text"));
+        let found = project.findings(live, None);
+        assert_eq!(
+            lines(&found),
+            [
+                "untracked-column: public.audit.note",
+                "column-type-mismatch: public.audit.actor (a1)",
+                "nullability-mismatch: public.audit.actor (a1)",
+                "partially-applied-revision: public.audit.at (a1)",
+            ]
+        );
+        let partial = &found[3];
+        let fix = partial.fix.as_ref().expect("a fix");
+        assert_eq!(fix.title, "finish revision a1 (1 missing operation)");
+        assert_eq!(
+            fix.sql,
+            [
+                "-- Running upgrade r1 -> a1 (versions/a1.py) — only what is missing",
+                "-- table public.audit exists without column at, which revision a1 creates it with",
+                "ALTER TABLE public.audit ADD COLUMN IF NOT EXISTS at timestamp without time zone DEFAULT now() NOT NULL;",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_pending_revision_whose_table_lacks_a_column_is_finished() {
+        let project = audit_project();
+        let mut live = project.live_at(&["r1"]);
+        let a1 = project.live_at(&["a1"]).schema;
+        let mut audit = a1
+            .table("public", "audit")
+            .expect("a1 creates audit")
+            .clone();
+        audit.columns.retain(|column| column.name != "at");
+        live.schema
+            .tables
+            .insert(("public".to_owned(), "audit".to_owned()), audit);
+        let found = project.findings(live, None);
+        assert_eq!(
+            lines(&found),
+            [
+                "database-behind-head: - (a1)",
+                "partially-applied-revision: public.audit.at (a1)",
+            ]
+        );
+        let fix = found[1].fix.as_ref().expect("a fix");
+        assert_eq!(fix.title, "finish revision a1 (1 missing operation)");
+        assert!(
+            fix.sql.iter().any(|line| line
+                == "ALTER TABLE public.audit ADD COLUMN IF NOT EXISTS at timestamp without time zone DEFAULT now() NOT NULL;"),
+            "{:#?}",
+            fix.sql
+        );
+        assert_eq!(
+            fix.sql.last().map(String::as_str),
+            Some("UPDATE public.alembic_version SET version_num = 'a1' WHERE version_num = 'r1';")
         );
     }
 }

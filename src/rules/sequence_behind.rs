@@ -222,8 +222,8 @@ mod tests {
             [
                 "-- public.users.id reached 1042 when checked; public.users_id_seq would have handed out 25.",
                 "-- The max is read again here; the sequence only moves forward, and the next nextval() returns one step (1) past the column, or the start (1) for an empty table.",
-                "SELECT to_regclass('public.users') IS NOT NULL AND to_regclass('public.users_id_seq') IS NOT NULL AS driftlint_sequence_users_id_seq \\gset",
-                "\\if :driftlint_sequence_users_id_seq",
+                "SELECT COALESCE((to_regclass('public.users') IS NOT NULL AND to_regclass('public.users_id_seq') IS NOT NULL), false) AS driftlint_guard \\gset",
+                "\\if :driftlint_guard",
                 "SELECT setval('public.users_id_seq', GREATEST(\n    (SELECT COALESCE(max(id)::bigint + (1), 1) FROM public.users),\n    (SELECT CASE WHEN is_called THEN last_value + (1) ELSE last_value END FROM public.users_id_seq)\n), false);",
                 "\\endif",
             ]

@@ -132,8 +132,8 @@ fn manual_retype_nullability_and_primary_key_changes_name_the_revision_that_set_
     assert_eq!(
         found[2].fix.as_ref().expect("fix").sql,
         [
-            "SELECT (SELECT array_agg(a.attname::text ORDER BY k.ord) FROM pg_catalog.pg_constraint c CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(attnum, ord) JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum WHERE c.conrelid = to_regclass('public.system_config') AND c.contype = 'p') IS DISTINCT FROM ARRAY['key']::text[] AS driftlint_key_system_config \\gset",
-            "\\if :driftlint_key_system_config",
+            "SELECT COALESCE(((SELECT array_agg(a.attname::text ORDER BY k.ord) FROM pg_catalog.pg_constraint c CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(attnum, ord) JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum WHERE c.conrelid = to_regclass('public.system_config') AND c.contype = 'p') IS DISTINCT FROM ARRAY['key']::text[]), false) AS driftlint_guard \\gset",
+            "\\if :driftlint_guard",
             "ALTER TABLE public.system_config DROP CONSTRAINT IF EXISTS system_config_pkey;",
             "ALTER TABLE public.system_config ADD CONSTRAINT system_config_pkey PRIMARY KEY (key);",
             "\\endif",
