@@ -88,6 +88,7 @@ fn nextval(db: &support::TestDb, sequence: &str) -> i64 {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL (scripts/test runs it)"]
 fn the_sequence_fix_moves_forward_only_and_covers_every_kind_of_sequence() {
     let Some(db) = support::fresh_database("fix sequences") else {
         return;
@@ -255,6 +256,7 @@ INSERT INTO system_config (key, value) VALUES ('mode', 'on');
 ";
 
 #[test]
+#[ignore = "needs PostgreSQL (scripts/test runs it)"]
 fn table_column_key_type_nullability_and_untracked_fixes_repair_a_damaged_database() {
     let Some(reference) = support::fresh_database("fix ddl reference") else {
         return;
@@ -385,6 +387,7 @@ fn table_column_key_type_nullability_and_untracked_fixes_repair_a_damaged_databa
 }
 
 #[test]
+#[ignore = "needs PostgreSQL (scripts/test runs it)"]
 fn set_not_null_waits_for_a_backfill_and_says_so() {
     let Some(db) = support::fresh_database("fix not null") else {
         return;
@@ -468,6 +471,7 @@ fn version_table() -> (String, String) {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL and Alembic (scripts/test runs it)"]
 fn pending_revisions_rendered_as_sql_bring_the_database_to_the_head() {
     if !support::alembic_available() {
         return;
@@ -506,6 +510,7 @@ fn pending_revisions_rendered_as_sql_bring_the_database_to_the_head() {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL and Alembic (scripts/test runs it)"]
 fn a_stamped_database_gets_the_revisions_it_lacks_and_its_sequences_fixed_in_one_script() {
     if !support::alembic_available() {
         return;
@@ -562,6 +567,7 @@ fn a_stamped_database_gets_the_revisions_it_lacks_and_its_sequences_fixed_in_one
 }
 
 #[test]
+#[ignore = "needs PostgreSQL and Alembic (scripts/test runs it)"]
 fn an_interrupted_revision_is_finished_with_only_what_it_lacks() {
     if !support::alembic_available() {
         return;
@@ -755,6 +761,7 @@ fn round_trip(db: &support::TestDb, allow_destructive: bool) -> RoundTrip {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL and Alembic (scripts/test runs it)"]
 fn scenario_sequences_behind_after_explicit_ids() {
     let Some(db) = app_at("head", "rt explicit ids") else {
         return;
@@ -778,6 +785,7 @@ fn scenario_sequences_behind_after_explicit_ids() {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL and Alembic (scripts/test runs it)"]
 fn scenario_a_column_dropped_by_hand() {
     let Some(db) = app_at("head", "rt column dropped") else {
         return;
@@ -789,6 +797,7 @@ fn scenario_a_column_dropped_by_hand() {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL and Alembic (scripts/test runs it)"]
 fn scenario_a_column_retyped_by_hand_needs_allow_destructive() {
     let Some(db) = app_at("head", "rt retyped") else {
         return;
@@ -813,6 +822,7 @@ fn scenario_a_column_retyped_by_hand_needs_allow_destructive() {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL and Alembic (scripts/test runs it)"]
 fn scenario_a_column_and_a_table_added_by_hand() {
     let Some(db) = app_at("head", "rt untracked") else {
         return;
@@ -841,6 +851,7 @@ fn scenario_a_column_and_a_table_added_by_hand() {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL and Alembic (scripts/test runs it)"]
 fn scenario_stamped_head_without_upgrade() {
     let Some(db) = app_at(ANALYSIS_RESULTS, "rt stamped") else {
         return;
@@ -852,6 +863,7 @@ fn scenario_stamped_head_without_upgrade() {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL and Alembic (scripts/test runs it)"]
 fn scenario_stamped_with_sequences_behind() {
     let Some(db) = app_at(ANALYSIS_RESULTS, "rt stamped sequences") else {
         return;
@@ -874,6 +886,7 @@ fn scenario_stamped_with_sequences_behind() {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL and Alembic (scripts/test runs it)"]
 fn scenario_behind_head() {
     let Some(db) = app_at(GUEST_FLAGS, "rt behind") else {
         return;
@@ -908,6 +921,7 @@ fn account_locking_statements(url: &str) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL and Alembic (scripts/test runs it)"]
 fn scenario_interrupted_half_way_and_not_recorded() {
     let Some(db) = app_at(SYSTEM_CONFIG, "rt interrupted") else {
         return;
@@ -925,6 +939,7 @@ fn scenario_interrupted_half_way_and_not_recorded() {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL and Alembic (scripts/test runs it)"]
 fn scenario_applied_half_way_then_stamped() {
     let Some(db) = app_at(SYSTEM_CONFIG, "rt half stamped") else {
         return;
@@ -953,6 +968,7 @@ fn created_table_without_a_column(hint: &str, recorded: bool) -> Option<support:
 }
 
 #[test]
+#[ignore = "needs PostgreSQL and Alembic (scripts/test runs it)"]
 fn scenario_interrupted_inside_create_table_and_not_recorded() {
     let Some(db) = created_table_without_a_column("rt create partial", false) else {
         return;
@@ -981,6 +997,7 @@ fn scenario_interrupted_inside_create_table_and_not_recorded() {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL and Alembic (scripts/test runs it)"]
 fn scenario_create_table_without_a_column_then_recorded() {
     let Some(db) = created_table_without_a_column("rt create partial stamped", true) else {
         return;
@@ -1000,6 +1017,7 @@ fn scenario_create_table_without_a_column_then_recorded() {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL and Alembic (scripts/test runs it)"]
 fn scenario_a_table_re_keyed_by_hand() {
     let Some(db) = app_at("head", "rt re-keyed") else {
         return;
@@ -1032,6 +1050,7 @@ fn scenario_a_table_re_keyed_by_hand() {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL and Alembic (scripts/test runs it)"]
 fn scenario_not_versioned_gets_guidance_not_sql() {
     let Some(db) = app_at("head", "rt unversioned") else {
         return;
@@ -1082,6 +1101,7 @@ fn runnable_example() -> tempfile::TempDir {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL and Alembic (scripts/test runs it)"]
 fn the_readme_fix_script_comes_from_the_bundled_example_and_runs() {
     if !support::alembic_available() {
         return;
@@ -1179,6 +1199,7 @@ fn the_readme_fix_script_comes_from_the_bundled_example_and_runs() {
 /// A pending revision that builds an index `CONCURRENTLY` inside `autocommit_block()`: the script
 /// runs it after the transaction, under the same guard, and a second run skips it.
 #[test]
+#[ignore = "needs PostgreSQL and Alembic (scripts/test runs it)"]
 fn statements_refused_inside_a_transaction_run_after_it() {
     if !support::alembic_available() {
         return;

@@ -4,6 +4,7 @@
 mod support;
 
 #[test]
+#[ignore = "needs PostgreSQL (scripts/test runs it)"]
 fn two_fresh_databases_are_separate_and_run_sql() {
     let Some(first) = support::fresh_database("harness first") else {
         return;
@@ -24,6 +25,7 @@ fn two_fresh_databases_are_separate_and_run_sql() {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL (scripts/test runs it)"]
 fn a_failing_statement_is_an_error_and_later_statements_do_not_run() {
     let Some(db) = support::fresh_database("harness failing") else {
         return;
@@ -41,6 +43,7 @@ fn a_failing_statement_is_an_error_and_later_statements_do_not_run() {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL (scripts/test runs it)"]
 fn the_server_listens_on_loopback_and_the_password_role_needs_its_password() {
     let Some(db) = support::fresh_database("harness password") else {
         return;
@@ -59,6 +62,7 @@ fn the_server_listens_on_loopback_and_the_password_role_needs_its_password() {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL (scripts/test runs it)"]
 fn alembic_runs_from_the_virtualenv() {
     let Some(db) = support::fresh_database("harness alembic") else {
         return;

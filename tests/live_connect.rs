@@ -96,6 +96,7 @@ async fn a_missing_socket_directory() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL (scripts/test runs it)"]
 async fn a_wrong_password_is_an_authentication_failure_without_the_password() {
     let Some(db) = support::fresh_database("connect wrong password") else {
         return;
@@ -116,6 +117,7 @@ async fn a_wrong_password_is_an_authentication_failure_without_the_password() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL (scripts/test runs it)"]
 async fn a_missing_password_is_named_as_such() {
     let Some(db) = support::fresh_database("connect no password") else {
         return;
@@ -129,6 +131,7 @@ async fn a_missing_password_is_named_as_such() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL (scripts/test runs it)"]
 async fn the_right_password_connects_and_announces_driftlint() {
     let Some(db) = support::fresh_database("connect right password") else {
         return;
@@ -153,6 +156,7 @@ async fn the_right_password_connects_and_announces_driftlint() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL (scripts/test runs it)"]
 async fn a_missing_database_and_a_missing_role() {
     let Some(db) = support::fresh_database("connect missing") else {
         return;
@@ -174,6 +178,7 @@ async fn a_missing_database_and_a_missing_role() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL (scripts/test runs it)"]
 async fn sslmode_require_against_a_server_without_tls_says_so() {
     let Some(db) = support::fresh_database("connect require tls") else {
         return;

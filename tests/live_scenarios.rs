@@ -189,6 +189,7 @@ fn expect_lines(checked: &Checked, expected: &[&str]) {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL and Alembic (scripts/test runs it)"]
 fn a_database_at_head_has_no_finding_at_all() {
     let Some(db) = database_at_head("clean") else {
         return;
@@ -206,6 +207,7 @@ fn a_database_at_head_has_no_finding_at_all() {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL and Alembic (scripts/test runs it)"]
 fn restoring_table_data_from_a_dump_leaves_the_sequences_behind() {
     let (Some(production), Some(staging)) = (
         database_at_head("restore production"),
@@ -286,6 +288,7 @@ fn run(command: &mut Command) {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL and Alembic (scripts/test runs it)"]
 fn inserts_with_explicit_ids_leave_serial_and_identity_sequences_behind() {
     let Some(db) = database_at_head("explicit ids") else {
         return;
@@ -325,6 +328,7 @@ fn inserts_with_explicit_ids_leave_serial_and_identity_sequences_behind() {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL and Alembic (scripts/test runs it)"]
 fn a_column_added_by_hand_is_untracked() {
     let Some(db) = database_at_head("column added") else {
         return;
@@ -339,6 +343,7 @@ fn a_column_added_by_hand_is_untracked() {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL and Alembic (scripts/test runs it)"]
 fn a_column_dropped_by_hand_is_missing_and_names_the_revision_that_adds_it() {
     let Some(db) = database_at_head("column dropped") else {
         return;
@@ -379,6 +384,7 @@ fn a_column_dropped_by_hand_is_missing_and_names_the_revision_that_adds_it() {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL and Alembic (scripts/test runs it)"]
 fn a_column_retyped_by_hand_is_a_type_mismatch() {
     let Some(db) = database_at_head("column retyped") else {
         return;
@@ -400,6 +406,7 @@ fn a_column_retyped_by_hand_is_a_type_mismatch() {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL and Alembic (scripts/test runs it)"]
 fn a_table_created_by_hand_is_untracked() {
     let Some(db) = database_at_head("table created") else {
         return;
@@ -416,6 +423,7 @@ fn a_table_created_by_hand_is_untracked() {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL and Alembic (scripts/test runs it)"]
 fn stamp_head_without_upgrade_is_stamped_not_applied() {
     let Some(db) = database_at(ANALYSIS_RESULTS, "stamped") else {
         return;
@@ -472,6 +480,7 @@ fn account_locking_sql(url: &str) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL and Alembic (scripts/test runs it)"]
 fn a_migration_interrupted_half_way_is_partially_applied_and_pending() {
     let Some(db) = database_at(SYSTEM_CONFIG, "half applied") else {
         return;
@@ -518,6 +527,7 @@ fn a_migration_interrupted_half_way_is_partially_applied_and_pending() {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL and Alembic (scripts/test runs it)"]
 fn a_migration_applied_half_way_then_stamped_is_partially_applied() {
     let Some(db) = database_at(SYSTEM_CONFIG, "half stamped") else {
         return;
@@ -544,6 +554,7 @@ fn a_migration_applied_half_way_then_stamped_is_partially_applied() {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL and Alembic (scripts/test runs it)"]
 fn a_table_re_keyed_by_hand_has_the_wrong_primary_key() {
     let Some(db) = database_at_head("wrong primary key") else {
         return;
@@ -578,6 +589,7 @@ fn a_table_re_keyed_by_hand_has_the_wrong_primary_key() {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL and Alembic (scripts/test runs it)"]
 fn a_revision_the_code_does_not_have_is_unknown() {
     let Some(db) = database_at_head("unknown revision") else {
         return;
@@ -624,6 +636,7 @@ fn copy_tree(from: &Path, to: &Path) {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL and Alembic (scripts/test runs it)"]
 fn a_copy_without_alembic_version_is_not_versioned() {
     let Some(source) = database_at_head("unversioned source") else {
         return;
@@ -652,6 +665,7 @@ fn a_copy_without_alembic_version_is_not_versioned() {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL and Alembic (scripts/test runs it)"]
 fn several_heads_applied_are_understood_and_a_branch_left_out_is_pending() {
     if !support::alembic_available() {
         return;
@@ -675,6 +689,7 @@ fn several_heads_applied_are_understood_and_a_branch_left_out_is_pending() {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL and Alembic (scripts/test runs it)"]
 fn a_role_that_can_only_read_gets_the_same_findings() {
     let Some(db) = database_at_head("read only role") else {
         return;
@@ -707,6 +722,7 @@ fn a_role_that_can_only_read_gets_the_same_findings() {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL and Alembic (scripts/test runs it)"]
 fn live_takes_the_url_from_the_environment_or_dot_env() {
     let Some(db) = database_at_head("live flag") else {
         return;
@@ -769,6 +785,7 @@ fn live_takes_the_url_from_the_environment_or_dot_env() {
 }
 
 #[test]
+#[ignore = "needs PostgreSQL and Alembic (scripts/test runs it)"]
 fn init_from_the_database_writes_expectations_the_database_meets() {
     let Some(db) = database_at_head("init live") else {
         return;
@@ -812,6 +829,7 @@ fn init_from_the_database_writes_expectations_the_database_meets() {
 /// Every fixture project, upgraded to its heads by real Alembic, is what driftlint expects:
 /// no finding about the database.
 #[test]
+#[ignore = "needs PostgreSQL and Alembic (scripts/test runs it)"]
 fn every_fixture_tree_upgraded_by_alembic_has_no_drift() {
     if !support::alembic_available() {
         return;

@@ -79,6 +79,7 @@ async fn read(url: &str) -> LiveSnapshot {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL (scripts/test runs it)"]
 async fn every_kind_of_object_lands_in_the_model() {
     let Some(db) = support::fresh_database("snapshot rich") else {
         return;
@@ -328,6 +329,7 @@ async fn every_kind_of_object_lands_in_the_model() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL (scripts/test runs it)"]
 async fn version_tables_missing_empty_elsewhere_and_with_several_heads() {
     let Some(db) = support::fresh_database("snapshot versions") else {
         return;
@@ -391,6 +393,7 @@ async fn version_tables_missing_empty_elsewhere_and_with_several_heads() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL (scripts/test runs it)"]
 async fn a_role_with_only_pg_read_all_data_reads_everything() {
     let Some(db) = support::fresh_database("snapshot read all data") else {
         return;
@@ -419,6 +422,7 @@ async fn a_role_with_only_pg_read_all_data_reads_everything() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL (scripts/test runs it)"]
 async fn a_role_with_select_grants_only_and_one_without_sequence_access() {
     let Some(db) = support::fresh_database("snapshot select grants") else {
         return;
@@ -482,6 +486,7 @@ async fn a_role_with_select_grants_only_and_one_without_sequence_access() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL (scripts/test runs it)"]
 async fn the_transaction_is_read_only_with_timeouts_and_takes_only_select_locks() {
     let Some(db) = support::fresh_database("snapshot read only") else {
         return;
@@ -539,6 +544,7 @@ async fn the_transaction_is_read_only_with_timeouts_and_takes_only_select_locks(
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL (scripts/test runs it)"]
 async fn a_table_locked_by_a_migration_makes_the_read_fail_within_the_timeout() {
     let Some(db) = support::fresh_database("snapshot lock timeout") else {
         return;
@@ -605,6 +611,7 @@ fn many_tables(count: usize) -> String {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL (scripts/test runs it)"]
 async fn round_trips_do_not_grow_with_the_number_of_tables() {
     let Some(small) = support::fresh_database("snapshot three tables") else {
         return;
@@ -639,6 +646,7 @@ async fn round_trips_do_not_grow_with_the_number_of_tables() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL (scripts/test runs it)"]
 async fn types_outside_public_are_qualified_whatever_the_search_path() {
     let Some(db) = support::fresh_database("snapshot qualified types") else {
         return;
@@ -672,6 +680,7 @@ async fn types_outside_public_are_qualified_whatever_the_search_path() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL (scripts/test runs it)"]
 async fn one_connection_reads_the_same_as_two() {
     let Some(db) = support::fresh_database("snapshot one connection") else {
         return;
@@ -698,6 +707,7 @@ async fn one_connection_reads_the_same_as_two() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL (scripts/test runs it)"]
 async fn both_connections_see_one_snapshot() {
     let Some(db) = support::fresh_database("snapshot consistent") else {
         return;
@@ -739,6 +749,7 @@ async fn both_connections_see_one_snapshot() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL (scripts/test runs it)"]
 async fn a_role_limited_to_one_connection_reads_with_one() {
     let Some(db) = support::fresh_database("snapshot connection limit") else {
         return;

@@ -44,6 +44,7 @@ fn tls_failure(result: Result<bool, Error>) -> String {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL (scripts/test runs it)"]
 async fn disable_prefer_and_require_need_no_root_certificate() {
     let Some(tls) = support::tls_server() else {
         return;
@@ -71,6 +72,7 @@ async fn disable_prefer_and_require_need_no_root_certificate() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL (scripts/test runs it)"]
 async fn verify_full_checks_the_chain_and_the_host_name() {
     let Some(tls) = support::tls_server() else {
         return;
@@ -102,6 +104,7 @@ async fn verify_full_checks_the_chain_and_the_host_name() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL (scripts/test runs it)"]
 async fn verify_ca_checks_the_chain_but_not_the_host_name() {
     let Some(tls) = support::tls_server() else {
         return;
@@ -135,6 +138,7 @@ async fn verify_ca_checks_the_chain_but_not_the_host_name() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL (scripts/test runs it)"]
 async fn an_unreadable_root_certificate_is_a_tls_error() {
     let Some(tls) = support::tls_server() else {
         return;

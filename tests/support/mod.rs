@@ -3,7 +3,11 @@
 //! `alembic` against it.
 //!
 //! Invariants:
-//! - Plain `cargo test` works: the first test that asks for a database starts one cluster for the
+//! - A test that needs PostgreSQL (or Alembic, which needs it) is marked
+//!   `#[ignore = "needs PostgreSQL …"]`, so a plain `cargo test` reports it as ignored, never as
+//!   passed; `scripts/test` runs them with `--include-ignored` whenever the server's programs are
+//!   there (and fails under `CI` when they are not).
+//! - When such a test runs, the first one that asks for a database starts one cluster for the
 //!   whole test binary (`initdb` into a temporary directory, `pg_ctl start`, listening on
 //!   127.0.0.1 only, its unix socket inside that directory). Run as root, the cluster belongs to
 //!   the `postgres` OS user, because the server refuses to run as root.
@@ -13,8 +17,9 @@
 //!   `pg_ctl stop -m immediate` and removes the directory. See `cluster.rs`.
 //! - `DRIFTLINT_TEST_DATABASE_URL` (a `postgresql://` URI naming a superuser or a role allowed to
 //!   create databases and roles) points the tests at an existing server instead.
-//! - Without PostgreSQL's server binaries, a test fails when `CI` is set and otherwise prints
-//!   `skipped: PostgreSQL not found` and returns; the same holds for the Python tools.
+//! - Run with `--include-ignored` but without PostgreSQL's server binaries, a test fails when
+//!   `CI` is set and otherwise prints `skipped: PostgreSQL not found` and returns; the same holds
+//!   for the Python tools.
 //!
 //! Every test file that uses it says `mod support;`, and a test begins with
 //! `let Some(db) = support::fresh_database("hint") else { return };`.
