@@ -64,6 +64,8 @@ except ModuleNotFoundError as error:
     if error.name != "corpus_env":
         raise
 
+# Some revision files read the URL back from the configuration.
+context.config.set_main_option("sqlalchemy.url", os.environ["CORPUS_DB_URL"])
 engine = create_engine(os.environ["CORPUS_DB_URL"], poolclass=pool.NullPool)
 with engine.connect() as connection:
     context.configure(connection=connection, target_metadata=target_metadata,
@@ -158,7 +160,7 @@ def extract(p):
     git_dir = MIRRORS / f"{owner}+{repo}" / "repo"
     if not git_dir.exists():
         raise RuntimeError(f"no mirror at {git_dir} (fetch github:{p['repository']})")
-    tmp = dest.with_suffix(".tmp")
+    tmp = dest.parent / (dest.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     paths = p["extract"].split(",")
@@ -179,14 +181,37 @@ def base_venv():
     return base
 
 
+def interpreter(p):
+    """flags `python=3.13`: a project whose source needs a newer Python than this one."""
+    for flag in p["flags"].split(","):
+        if flag.startswith("python="):
+            version = flag.split("=", 1)[1]
+            # pyenv's own builds first: its shims fail when the version is not selected.
+            candidates = sorted(str(x) for x in Path.home().glob(f".pyenv/versions/{version}*/bin/python{version}"))
+            found = shutil.which(f"python{version}")
+            candidates += [found] if found else []
+            if not candidates:
+                raise RuntimeError(f"needs Python {version}, which is not installed")
+            return candidates[0]
+    return None
+
+
 def venv(p):
     v = CORPUS / "venvs" / p["name"]
     py = v / "bin" / "python"
     marker = v / ".corpus-pip"
-    want = p["pip"]
+    other = interpreter(p)
+    want = p["pip"] if not other else ",".join([*BASE_PKGS, *filter(None, p["pip"].split(","))])
     if py.exists() and marker.exists() and marker.read_text() == want:
         return v
     shutil.rmtree(v, ignore_errors=True)
+    if other:
+        subprocess.run([other, "-m", "venv", str(v)], check=True)
+        r = run([str(py), "-m", "pip", "install", "-q", *want.split(",")])
+        if r.returncode != 0:
+            raise RuntimeError(f"pip install {want} failed:\n{r.stderr[-2000:]}")
+        marker.write_text(want)
+        return v
     base = base_venv()
     subprocess.run([sys.executable, "-m", "venv", str(v)], check=True)
     site = run([str(py), "-c", "import site; print(site.getsitepackages()[0])"]).stdout.strip()

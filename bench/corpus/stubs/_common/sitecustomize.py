@@ -11,6 +11,7 @@ A module `a.b.c` for which $CORPUS_STUBS/a/b/c.py exists is loaded from that fil
 a minimal stand-in of our own for a module that cannot be imported even forgivingly.
 """
 
+import __future__
 import ast
 import importlib.abc
 import importlib.machinery
@@ -35,8 +36,15 @@ class ForgivingLoader(importlib.abc.Loader):
             source = f.read()
         tree = ast.parse(source, self.path)
         skipped = []
+        # `from __future__ import ...` holds for the whole file, so for every statement.
+        flags = 0
         for node in tree.body:
-            code = compile(ast.Module(body=[node], type_ignores=[]), self.path, "exec")
+            if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+                for alias in node.names:
+                    flags |= getattr(__future__, alias.name).compiler_flag
+        for node in tree.body:
+            code = compile(ast.Module(body=[node], type_ignores=[]), self.path, "exec",
+                           flags=flags, dont_inherit=True)
             try:
                 exec(code, module.__dict__)
             except Exception as error:  # noqa: BLE001 - skipping is the point
