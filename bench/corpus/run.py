@@ -392,6 +392,7 @@ def measure(p, cluster):
         cluster.fresh(ours_db)
         again = compare_schema(cluster, root, mig2, real, rc, ours_db, out, "-with-migrations-flag")
         res["identical_with_flag"] = again["identical"]
+        res["with_flag"] = again
     res["tables"] = kinds(real)["tables"]
     res["columns"] = len(rc)
 
@@ -480,6 +481,13 @@ def table(results, pins):
               f"check {a['check']}/{b['check']}, index {a['index']}/{b['index']}, enum {a['enum']}/{b['enum']}; "
               f"constraints matched {r['constraint_matched']}, indexes matched {r['index_matched']}; "
               f"rendered SQL errors {r['load_errors']}")
+        if "with_flag" in r:
+            w = r["with_flag"]
+            b = w["kinds_ours"]
+            print(f"  {r['name']} with --migrations: pk {a['pk']}/{b['pk']}, unique {a['unique']}/{b['unique']}, "
+                  f"fk {a['fk']}/{b['fk']}, check {a['check']}/{b['check']}, index {a['index']}/{b['index']}, "
+                  f"enum {a['enum']}/{b['enum']}; constraints matched {w['constraint_matched']}, "
+                  f"indexes matched {w['index_matched']}; rendered SQL errors {w['load_errors']}")
     print()
     print("driftlint schema refused (as run from the project root):")
     for r in results:
