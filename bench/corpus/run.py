@@ -226,10 +226,16 @@ def venv(p):
     return v
 
 
+def versions_dir(root, migrations):
+    """`migrations` names a script directory (with versions/) or the versions directory itself."""
+    path = (root / migrations).resolve()
+    return path / "versions" if (path / "versions").is_dir() else path
+
+
 def env_dir(p, src):
     d = CORPUS / "env" / p["name"]
     d.mkdir(parents=True, exist_ok=True)
-    versions = (src / p["root"] / p["migrations"] / "versions").resolve()
+    versions = versions_dir(src / p["root"], p["migrations"])
     recursive = "true" if "recursive" in p["flags"].split(",") else "false"
     (d / "env.py").write_text(ENV_PY)
     (d / "alembic.ini").write_text(
@@ -352,7 +358,7 @@ def measure(p, cluster):
     res = {"name": name}
     src = extract(p)
     root = src / p["root"]
-    versions = (root / p["migrations"] / "versions").resolve()
+    versions = versions_dir(root, p["migrations"])
     res["revisions"] = len(revision_files(versions, "recursive" in p["flags"].split(",")))
 
     # Ground truth: real Alembic.
