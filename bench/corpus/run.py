@@ -172,6 +172,49 @@ def extract(p):
     return dest
 
 
+def naming_convention(p, out):
+    """flag `naming=<path>`: the project's MetaData(naming_convention=...) read from that file of
+    the pinned commit (a dict literal, or a module-level name bound to one), written as JSON into
+    the output folder for the corpus env.py. Nothing of the project is kept in this repository."""
+    paths = [f.split("=", 1)[1] for f in p["flags"].split(",") if f.startswith("naming=")]
+    if not paths:
+        return None
+    import ast
+    owner, repo = p["repository"].split("/")
+    git_dir = MIRRORS / f"{owner}+{repo}" / "repo"
+    text = subprocess.run(["git", "--git-dir", str(git_dir), "show", f"{p['commit']}:{paths[0]}"],
+                          capture_output=True, text=True, check=True).stdout
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        # Newer syntax than this Python reads: find the dict by text instead.
+        import re
+        m = re.search(r"naming_convention\s*=\s*(\{|\w+)", text)
+        start = m.start(1) if m.group(1) == "{" else re.search(rf"^{m.group(1)}\s*=\s*\{{", text, re.M).end() - 1
+        depth = 0
+        for end in range(start, len(text)):
+            depth += {"{": 1, "}": -1}.get(text[end], 0)
+            if depth == 0:
+                break
+        target = out / "naming_convention.json"
+        target.write_text(json.dumps(ast.literal_eval(text[start:end + 1])))
+        return target
+    bound = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            bound[node.targets[0].id] = node.value
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            for kw in node.keywords:
+                if kw.arg == "naming_convention":
+                    value = bound.get(kw.value.id) if isinstance(kw.value, ast.Name) else kw.value
+                    convention = ast.literal_eval(value)
+                    target = out / "naming_convention.json"
+                    target.write_text(json.dumps(convention))
+                    return target
+    raise RuntimeError(f"{p['name']}: no MetaData(naming_convention=...) in {paths[0]}")
+
+
 def base_venv():
     base = CORPUS / "venvs" / "_base"
     py = base / "bin" / "python"
@@ -375,8 +418,9 @@ def measure(p, cluster):
                CORPUS_SRC=str(src.resolve()), CORPUS_FORGIVING_LOG=str(out / "forgiven.txt"),
                CORPUS_STUBS=str(stubs))
     env.pop("DATABASE_URL", None)
-    if (stubs / "naming_convention.json").exists():
-        env["CORPUS_NAMING_CONVENTION"] = str(stubs / "naming_convention.json")
+    naming = naming_convention(p, out)
+    if naming:
+        env["CORPUS_NAMING_CONVENTION"] = str(naming)
     t = time.monotonic()
     r = run([str(v / "bin" / "python"), "-m", "alembic", "-c", str(e / "alembic.ini"), "upgrade", "heads"], env=env, cwd=root)
     res["alembic_s"] = time.monotonic() - t
