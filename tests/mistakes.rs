@@ -201,3 +201,41 @@ fn every_problem_of_an_expectations_file_in_one_run() {
         assert!(said.contains(line), "{line} missing from:\n{said}");
     }
 }
+
+/// Alembic reads `path_separator` only where there is something to split, so an inline comment
+/// after it (the old default template's `version_path_separator = os  # Use os.pathsep.`) is
+/// no error unless `version_locations` needs it.
+#[test]
+fn a_separator_alembic_never_reads_is_no_error() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    std::fs::write(
+        dir.path().join("alembic.ini"),
+        "[alembic]\nscript_location = migrations\nversion_path_separator = os  # Use os.pathsep.\n",
+    )
+    .expect("written");
+    let versions = dir.path().join("migrations/versions");
+    std::fs::create_dir_all(&versions).expect("created");
+    std::fs::write(dir.path().join("migrations/env.py"), "").expect("written");
+    std::fs::write(
+        versions.join("1a2b_first.py"),
+        "revision = '1a2b'\ndown_revision = None\n\ndef upgrade():\n    pass\n",
+    )
+    .expect("written");
+    let out = driftlint(dir.path(), &["heads"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "1a2b (head)\n");
+
+    // With version_locations to split, the same value is refused, as Alembic refuses it.
+    std::fs::write(
+        dir.path().join("alembic.ini"),
+        "[alembic]\nscript_location = migrations\nversion_locations = migrations/versions\nversion_path_separator = os  # Use os.pathsep.\n",
+    )
+    .expect("written");
+    let out = driftlint(dir.path(), &["heads"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("is not a valid value for version_path_separator"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -531,15 +531,28 @@ fn read_alembic_ini(path: &Path) -> Result<Option<IniSettings>, Error> {
             origin: origin("script_location"),
         });
 
-    let separator = path_separator(&ini).map_err(config_error)?;
-    let version_locations = get("version_locations")?
-        .filter(|v| !v.is_empty())
-        .map(|value| Setting {
-            value: split_locations(&value, separator),
-            origin: origin("version_locations"),
-        });
+    // As Alembic does, a separator is read only where there is something to split, and
+    // `version_path_separator` counts only for `version_locations`: a value Alembic never
+    // looks at (an inline comment after it, say) is no error.
+    let version_locations = match get("version_locations")?.filter(|v| !v.is_empty()) {
+        Some(value) => {
+            let separator = path_separator(&ini, &["path_separator", "version_path_separator"])
+                .map_err(config_error)?;
+            Some(Setting {
+                value: split_locations(&value, separator),
+                origin: origin("version_locations"),
+            })
+        }
+        None => None,
+    };
+    let prepend_separator = match get("prepend_sys_path")? {
+        Some(value) if !value.is_empty() => {
+            path_separator(&ini, &["path_separator"]).map_err(config_error)?
+        }
+        _ => None,
+    };
     let prepend_sys_path = get("prepend_sys_path")?
-        .map(|value| match separator {
+        .map(|value| match prepend_separator {
             Some(sep) => split_on(&value, sep),
             // Alembic's legacy splitting of prepend_sys_path also splits on colons.
             None => value
@@ -561,10 +574,11 @@ fn read_alembic_ini(path: &Path) -> Result<Option<IniSettings>, Error> {
     }))
 }
 
-/// The separator `path_separator` (or the older `version_path_separator`) names, `None` when
-/// neither is set (legacy splitting on spaces and commas).
-fn path_separator(ini: &Ini) -> Result<Option<char>, IniError> {
-    for key in ["path_separator", "version_path_separator"] {
+/// The separator the first of `keys` that is set names (`path_separator`, and for
+/// `version_locations` the older `version_path_separator`), `None` when none is set (legacy
+/// splitting on spaces and commas).
+fn path_separator(ini: &Ini, keys: &[&str]) -> Result<Option<char>, IniError> {
+    for &key in keys {
         let Some(value) = ini.get(INI_SECTION, key)? else {
             continue;
         };
