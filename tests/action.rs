@@ -4,6 +4,9 @@
 //! fetch of an `against` ref a shallow clone lacks, and the exit status. (The install step is
 //! run in `tests/packaging.rs`, next to the wheel it installs.)
 
+// Test helpers fail the test by panicking, as the tests themselves do.
+#![allow(clippy::panic, clippy::unwrap_used)]
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

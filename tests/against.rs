@@ -3,6 +3,9 @@
 //! file deleted on either side, the same revision id with different content, a shallow clone
 //! with and without the ref fetched, and the SARIF and annotation output of a merge finding.
 
+// Test helpers fail the test by panicking, as the tests themselves do.
+#![allow(clippy::panic, clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

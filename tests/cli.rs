@@ -1,6 +1,9 @@
 //! The built binary, run on fixture trees: exit codes, every output format, and that each
 //! graph case gives exactly its own finding.
 
+// Test helpers fail the test by panicking, as the tests themselves do.
+#![allow(clippy::panic, clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

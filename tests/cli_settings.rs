@@ -1,6 +1,9 @@
 //! The built binary with what a project keeps around it: inline ignores in revision files,
 //! `[tool.driftlint]` in `pyproject.toml`, shell completions and `--version`.
 
+// Test helpers fail the test by panicking, as the tests themselves do.
+#![allow(clippy::panic, clippy::unwrap_used)]
+
 use std::path::Path;
 use std::process::{Command, Output};
 

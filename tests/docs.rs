@@ -12,6 +12,9 @@
 //! `DRIFTLINT_BLESS=1 cargo test --test docs` rewrites the blocks from what the tool prints now;
 //! review the diff before committing it.
 
+// Test helpers fail the test by panicking, as the tests themselves do.
+#![allow(clippy::panic, clippy::unwrap_used)]
+
 mod support;
 
 use std::path::{Path, PathBuf};

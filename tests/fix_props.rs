@@ -10,6 +10,9 @@
 //! `PROPTEST_CASES` sets the number of scripts (64 by default, a few seconds); the test prints
 //! how many it built and how long it took.
 
+// Test helpers fail the test by panicking, as the tests themselves do.
+#![allow(clippy::panic, clippy::unwrap_used)]
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;

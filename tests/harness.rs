@@ -1,6 +1,9 @@
 //! The test harness itself: a cluster starts, databases are separate, SQL runs, the password
 //! role needs its password, and Alembic runs.
 
+// Test helpers fail the test by panicking, as the tests themselves do.
+#![allow(clippy::panic, clippy::unwrap_used)]
+
 mod support;
 
 #[test]

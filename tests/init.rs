@@ -1,6 +1,9 @@
 //! `driftlint init`: the starting file it writes is one the next `check` accepts, or it says why
 //! not.
 
+// Test helpers fail the test by panicking, as the tests themselves do.
+#![allow(clippy::panic, clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

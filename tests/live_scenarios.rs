@@ -9,6 +9,9 @@
 //! Alembic costs about half a second per run, so the database at head is built once and copied
 //! (`CREATE DATABASE ... TEMPLATE`) for each test.
 
+// Test helpers fail the test by panicking, as the tests themselves do.
+#![allow(clippy::panic, clippy::unwrap_used)]
+
 mod support;
 
 use std::path::{Path, PathBuf};

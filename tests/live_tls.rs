@@ -1,5 +1,8 @@
 //! TLS: each `sslmode` against a server with a certificate for `localhost` signed by a test CA.
 
+// Test helpers fail the test by panicking, as the tests themselves do.
+#![allow(clippy::panic, clippy::unwrap_used)]
+
 mod support;
 
 use std::time::Duration;

@@ -1,5 +1,8 @@
 //! Mistakes a new user makes in the first hour, each caught by name with what to do instead.
 
+// Test helpers fail the test by panicking, as the tests themselves do.
+#![allow(clippy::panic, clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

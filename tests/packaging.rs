@@ -11,6 +11,9 @@
 //! release build of everything. A build of the hook's copy of the sources replaces
 //! `target/debug/driftlint` with a binary built from the same sources and told the same commit.
 
+// Test helpers fail the test by panicking, as the tests themselves do.
+#![allow(clippy::panic, clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Mutex;

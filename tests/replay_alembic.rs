@@ -5,6 +5,9 @@
 //! unique, check and foreign key constraints, indexes, sequences and their owners, enum types).
 //! The descriptions must be equal. Each fixture's replayed schema is also snapshotted as YAML.
 
+// Test helpers fail the test by panicking, as the tests themselves do.
+#![allow(clippy::panic, clippy::unwrap_used)]
+
 mod support;
 
 use std::path::{Path, PathBuf};

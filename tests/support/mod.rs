@@ -24,6 +24,8 @@
 //! Every test file that uses it says `mod support;`, and a test begins with
 //! `let Some(db) = support::fresh_database("hint") else { return };`.
 
+// Test helpers fail the test by panicking, as the tests themselves do.
+#![allow(clippy::panic, clippy::unwrap_used)]
 #![allow(dead_code)]
 
 mod cluster;
