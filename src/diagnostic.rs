@@ -256,6 +256,19 @@ pub struct RuleInfo {
 }
 
 impl RuleInfo {
+    /// The documentation as a reader sees it: without the `<!-- … -->` lines that mark its
+    /// samples for the test that keeps them true (`tests/docs.rs`).
+    pub fn doc_text(&self) -> String {
+        let mut text = String::with_capacity(self.doc.len());
+        for line in self.doc.split_inclusive('\n') {
+            let trimmed = line.trim();
+            if !(trimmed.starts_with("<!--") && trimmed.ends_with("-->")) {
+                text.push_str(line);
+            }
+        }
+        text
+    }
+
     /// Whether the rule runs with these inputs.
     pub fn runs(&self, inputs: Inputs) -> bool {
         self.runs_with.iter().any(|&input| inputs.has(input))
@@ -369,6 +382,14 @@ mod tests {
             assert_eq!(row.rule as usize, index, "{}", row.name);
             assert_eq!(Rule::from_name(row.name), Some(row.rule));
             assert!(!row.runs_with.is_empty(), "{} runs with nothing", row.name);
+        }
+    }
+
+    #[test]
+    fn docs_are_shown_without_sample_markers() {
+        for row in RULES {
+            assert!(!row.doc_text().contains("<!--"), "{}", row.name);
+            assert!(row.doc_text().contains("## What it finds"), "{}", row.name);
         }
     }
 

@@ -662,7 +662,7 @@ fn explain(args: &ExplainArgs) -> Outcome {
     let name = args.rule.as_deref().unwrap_or_default();
     match Rule::from_name(name) {
         Some(rule) => {
-            emit(rule.info().doc)?;
+            emit(&rule.info().doc_text())?;
             Ok(ExitCode::SUCCESS)
         }
         None => {
