@@ -24,8 +24,9 @@ use std::fmt;
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{
-    BoolOp, CmpOp, ConversionFlag, Expr, ExprCall, FStringPart, InterpolatedStringElement,
-    ModModule, Number, Operator, Stmt, StmtClassDef, StmtFunctionDef, UnaryOp,
+    BoolOp, CmpOp, ConversionFlag, Expr, ExprBinOp, ExprCall, FStringPart,
+    InterpolatedStringElement, ModModule, Number, Operator, Stmt, StmtClassDef, StmtFunctionDef,
+    UnaryOp,
 };
 use ruff_text_size::{Ranged, TextRange};
 use rustc_hash::FxHashMap;
@@ -755,25 +756,19 @@ impl<'a> Lowerer<'a> {
                 Some(Value::Str(out))
             }
             Expr::BinOp(b) => {
-                let left = self.value(at.child(&b.left))?;
-                match (b.op, left) {
-                    (Operator::Add, Value::Str(l)) => match self.value(at.child(&b.right))? {
-                        Value::Str(r) => Some(Value::Str(l + &r)),
-                        _ => None,
-                    },
-                    (Operator::Add, Value::Int(l)) => match self.value(at.child(&b.right))? {
-                        Value::Int(r) => l.checked_add(r).map(Value::Int),
-                        _ => None,
-                    },
-                    (Operator::Mod, Value::Str(template)) => {
-                        let args = match self.value(at.child(&b.right))? {
-                            Value::Seq(items) => items,
-                            single => vec![single],
-                        };
-                        percent_format(&template, &args).map(Value::Str)
-                    }
-                    _ => None,
+                // The parser nests `a + b + c` to the left, one level per operator: walk the
+                // chain in a loop, so that a chain of any length evaluates without recursion.
+                let mut chain = vec![b];
+                let mut leftmost = &*b.left;
+                while let Expr::BinOp(inner) = leftmost {
+                    chain.push(inner);
+                    leftmost = &inner.left;
                 }
+                let mut value = self.value(at.child(leftmost))?;
+                for b in chain.into_iter().rev() {
+                    value = self.binary(at, b, value).ok()?;
+                }
+                Some(value)
             }
             Expr::If(i) => {
                 if self.truth(at.child(&i.test))? {
@@ -813,6 +808,37 @@ impl<'a> Lowerer<'a> {
             }
             Expr::Call(call) => self.call_value(at, call),
             _ => None,
+        }
+    }
+
+    /// `left <op> b.right`, for the operators the evaluation models; `Err` hands `left` back
+    /// when the result cannot be computed.
+    fn binary(&self, at: At<'a>, b: &'a ExprBinOp, left: Value) -> Result<Value, Value> {
+        match (b.op, left) {
+            (Operator::Add, Value::Str(mut l)) => match self.value(at.child(&b.right)) {
+                Some(Value::Str(r)) => {
+                    l.push_str(&r);
+                    Ok(Value::Str(l))
+                }
+                _ => Err(Value::Str(l)),
+            },
+            (Operator::Add, Value::Int(l)) => match self.value(at.child(&b.right)) {
+                Some(Value::Int(r)) => l.checked_add(r).map(Value::Int).ok_or(Value::Int(l)),
+                _ => Err(Value::Int(l)),
+            },
+            (Operator::Mod, Value::Str(template)) => {
+                let Some(right) = self.value(at.child(&b.right)) else {
+                    return Err(Value::Str(template));
+                };
+                let args = match right {
+                    Value::Seq(items) => items,
+                    single => vec![single],
+                };
+                percent_format(&template, &args)
+                    .map(Value::Str)
+                    .ok_or(Value::Str(template))
+            }
+            (_, left) => Err(left),
         }
     }
 
@@ -2736,10 +2762,35 @@ impl<'a> Lowerer<'a> {
                 }
                 Some(out)
             }
-            Expr::BinOp(b) => match self.value(at.child(&b.left)) {
-                Some(Value::Str(s)) => Some(s),
-                _ => self.static_prefix(at.child(&b.left)),
-            },
+            Expr::BinOp(b) => {
+                // The longest constant string the chain `a + b + ...` starts with: the value
+                // of the highest left operand that evaluates, walked without recursion.
+                let mut chain = vec![(at, b)];
+                let mut leftmost = self.deref(at.child(&b.left));
+                while let Expr::BinOp(inner) = leftmost.expr {
+                    chain.push((leftmost, inner));
+                    leftmost = self.deref(leftmost.child(&inner.left));
+                }
+                // `chain` runs from the top down; the left operand of `chain[i]` is
+                // `chain[i + 1]`, and that of the last is `leftmost`. The top's own value is
+                // not needed: its left operand's is the prefix.
+                let Some(mut value) = self.value(leftmost) else {
+                    return self.static_prefix(leftmost);
+                };
+                for &(level, inner) in chain.iter().skip(1).rev() {
+                    match self.binary(level, inner, value) {
+                        Ok(next) => value = next,
+                        Err(left) => {
+                            value = left;
+                            break;
+                        }
+                    }
+                }
+                match value {
+                    Value::Str(s) => Some(s),
+                    _ => self.static_prefix(leftmost),
+                }
+            }
             Expr::Call(call) => {
                 if let Expr::Attribute(attr) = &*call.func {
                     if attr.attr.as_str() == "format" {
@@ -3141,6 +3192,20 @@ impl<'a> Visitor<'a> for EffectFinder<'_, 'a> {
                 }
             }
             Expr::Lambda(_) => {}
+            // A chain `a + b + c` nests to the left, one level per operator: visit its
+            // operands in source order without recursing down the chain.
+            Expr::BinOp(top) => {
+                let mut rights = vec![&*top.right];
+                let mut leftmost = &*top.left;
+                while let Expr::BinOp(inner) = leftmost {
+                    rights.push(&inner.right);
+                    leftmost = &inner.left;
+                }
+                self.visit_expr(leftmost);
+                for right in rights.into_iter().rev() {
+                    self.visit_expr(right);
+                }
+            }
             Expr::ListComp(_) | Expr::SetComp(_) | Expr::DictComp(_) | Expr::Generator(_) => {
                 self.comprehension += 1;
                 visitor::walk_expr(self, expr);
