@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// An index into [`Sources`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -32,6 +32,38 @@ pub struct SourceFile {
     pub display: String,
     /// The decoded text (BOM removed, line endings untouched so that offsets stay true).
     pub text: Arc<str>,
+    /// Where each line starts, built on the first [`Sources::line_col`] of this file, so that
+    /// placing many findings in one large file costs a binary search each.
+    line_starts: OnceLock<Vec<u32>>,
+}
+
+impl SourceFile {
+    /// The 1-based line and character column of byte `offset`.
+    pub fn line_col(&self, offset: usize) -> LineCol {
+        let text = &*self.text;
+        let starts = self.line_starts.get_or_init(|| line_starts(text));
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        // `starts[0]` is 0, so at least one start is at or before `offset`.
+        let line = starts.partition_point(|&start| start as usize <= offset);
+        let line_start = starts[line - 1] as usize;
+        let column = text[line_start..offset].chars().count() + 1;
+        LineCol { line, column }
+    }
+}
+
+/// The byte offsets where lines start (after each `\n`), the first being 0.
+fn line_starts(text: &str) -> Vec<u32> {
+    std::iter::once(0)
+        .chain(
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| u32::try_from(i + 1).unwrap_or(u32::MAX)),
+        )
+        .collect()
 }
 
 /// A 1-based line and column; the column counts characters, not bytes.
@@ -66,6 +98,7 @@ impl Sources {
             path,
             display,
             text,
+            line_starts: OnceLock::new(),
         });
         id
     }
@@ -91,7 +124,7 @@ impl Sources {
 
     /// The line and column where `offset` falls in `file`.
     pub fn line_col(&self, file: FileId, offset: u32) -> LineCol {
-        line_col(&self.get(file).text, offset as usize)
+        self.get(file).line_col(offset as usize)
     }
 }
 
@@ -141,6 +174,20 @@ mod tests {
         // 'ç' is two bytes; 'd' is the second character of line 2.
         assert_eq!(line_col(text, 5), LineCol { line: 2, column: 2 });
         assert_eq!(line_col(text, 8), LineCol { line: 3, column: 1 });
+    }
+
+    #[test]
+    fn indexed_line_col_agrees_with_the_scan() {
+        let text = "ab\nçd\r\nef\n\nü\n";
+        let mut sources = Sources::new();
+        let file = sources.add(PathBuf::from("x"), Arc::from(text));
+        for offset in 0..=text.len() + 2 {
+            assert_eq!(
+                sources.line_col(file, offset as u32),
+                line_col(text, offset),
+                "offset {offset}"
+            );
+        }
     }
 
     #[test]

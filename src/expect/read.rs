@@ -17,7 +17,7 @@ use rustc_hash::FxHashMap;
 use serde_yaml::Value;
 
 use super::error::{Error, ErrorFile, ErrorKind};
-use super::spans::{PathId, PathSegment, ROOT, SpanIndex};
+use super::spans::{self, BuildError, PathId, PathSegment, ROOT, SpanIndex};
 use super::{
     ColumnExpectation, EntrySpans, Expectations, HeadsExpectation, IgnoreEntry, LintConfig, NameAt,
     NullableExpectation, PrimaryKeyExpectation, SequencesExpectation, SeverityOverride,
@@ -107,11 +107,14 @@ impl fmt::Display for ColumnContext<'_> {
 /// Reads one file's text (already registered as `file_id`).
 pub(crate) fn read_file(file: &ErrorFile, file_id: FileId) -> Result<FileExpectations, Error> {
     let text: &str = &file.text;
-    // The two passes read the same text independently; each takes about as long as the other.
-    let (spans, value) = rayon::join(
-        || SpanIndex::build(text),
-        || serde_yaml::from_str::<Value>(text),
-    );
+    // The span pass runs first: it refuses nesting deeper than `spans::MAX_DEPTH` in linear
+    // time, before serde_yaml (whose parser slows down with the square of the depth) sees the
+    // text.
+    let spans = SpanIndex::build(text);
+    if let Err(BuildError::TooDeep { offset }) = &spans {
+        return Err(too_deep(file, *offset));
+    }
+    let value = serde_yaml::from_str::<Value>(text);
     let value = match value {
         Ok(value) => value,
         Err(error) => {
@@ -125,7 +128,8 @@ pub(crate) fn read_file(file: &ErrorFile, file_id: FileId) -> Result<FileExpecta
     };
     let spans = match spans {
         Ok(spans) => spans,
-        Err(scan_error) => {
+        Err(BuildError::TooDeep { offset }) => return Err(too_deep(file, offset)),
+        Err(BuildError::Scan(scan_error)) => {
             // serde_yaml accepted what saphyr-parser rejects; report the latter's complaint so
             // the user can still find the place.
             let marker = scan_error.marker();
@@ -159,6 +163,26 @@ pub(crate) fn read_file(file: &ErrorFile, file_id: FileId) -> Result<FileExpecta
         parsed_types: RefCell::new(FxHashMap::default()),
     };
     reader.read_root(&reader.root(&value))
+}
+
+/// The error for nesting deeper than [`spans::MAX_DEPTH`], at the collection that opens the
+/// level too many.
+fn too_deep(file: &ErrorFile, offset: usize) -> Error {
+    Error::at(
+        ErrorKind::Syntax,
+        file,
+        offset..offset,
+        format!(
+            "the YAML is nested deeper than {} levels; an expectations file needs six",
+            spans::MAX_DEPTH
+        ),
+        "this level is too deep",
+        Some(
+            "write the expectations as tables → columns → settings; deeper nesting is not part \
+             of the format"
+                .to_owned(),
+        ),
+    )
 }
 
 /// The byte offset of a 1-based line and 1-based character column in `text`.
