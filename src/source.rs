@@ -32,38 +32,75 @@ pub struct SourceFile {
     pub display: String,
     /// The decoded text (BOM removed, line endings untouched so that offsets stay true).
     pub text: Arc<str>,
-    /// Where each line starts, built on the first [`Sources::line_col`] of this file, so that
-    /// placing many findings in one large file costs a binary search each.
-    line_starts: OnceLock<Vec<u32>>,
+    /// Where each line starts and how many characters precede each block of bytes, built on
+    /// the first [`Sources::line_col`] of this file, so that placing a finding costs a binary
+    /// search and a count within one block, however many findings share a long line.
+    index: OnceLock<LineIndex>,
 }
 
 impl SourceFile {
     /// The 1-based line and character column of byte `offset`.
     pub fn line_col(&self, offset: usize) -> LineCol {
         let text = &*self.text;
-        let starts = self.line_starts.get_or_init(|| line_starts(text));
+        let index = self.index.get_or_init(|| LineIndex::new(text));
         let mut offset = offset.min(text.len());
         while !text.is_char_boundary(offset) {
             offset -= 1;
         }
-        // `starts[0]` is 0, so at least one start is at or before `offset`.
-        let line = starts.partition_point(|&start| start as usize <= offset);
-        let line_start = starts[line - 1] as usize;
-        let column = text[line_start..offset].chars().count() + 1;
+        // `line_starts[0]` is 0, so at least one start is at or before `offset`.
+        let line = index
+            .line_starts
+            .partition_point(|&start| start as usize <= offset);
+        let line_start = index.line_starts[line - 1] as usize;
+        let column = index.chars_before(text, offset) - index.chars_before(text, line_start) + 1;
         LineCol { line, column }
     }
 }
 
-/// The byte offsets where lines start (after each `\n`), the first being 0.
-fn line_starts(text: &str) -> Vec<u32> {
-    std::iter::once(0)
-        .chain(
-            text.bytes()
-                .enumerate()
-                .filter(|&(_, b)| b == b'\n')
-                .map(|(i, _)| u32::try_from(i + 1).unwrap_or(u32::MAX)),
-        )
-        .collect()
+/// The bytes per block of [`LineIndex::block_chars`].
+const BLOCK: usize = 4096;
+
+#[derive(Debug)]
+struct LineIndex {
+    /// The byte offsets where lines start (after each `\n`), the first being 0.
+    line_starts: Vec<u32>,
+    /// `block_chars[i]`: the characters in the first `i * BLOCK` bytes.
+    block_chars: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(text: &str) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(
+                text.bytes()
+                    .enumerate()
+                    .filter(|&(_, b)| b == b'\n')
+                    .map(|(i, _)| u32::try_from(i + 1).unwrap_or(u32::MAX)),
+            )
+            .collect();
+        let mut block_chars = Vec::with_capacity(text.len() / BLOCK + 1);
+        let mut chars = 0;
+        block_chars.push(0);
+        for block in text.as_bytes().chunks(BLOCK) {
+            chars += char_starts(block);
+            block_chars.push(chars);
+        }
+        LineIndex {
+            line_starts,
+            block_chars,
+        }
+    }
+
+    /// The characters in `text[..offset]`.
+    fn chars_before(&self, text: &str, offset: usize) -> usize {
+        let block = offset / BLOCK;
+        self.block_chars[block] + char_starts(&text.as_bytes()[block * BLOCK..offset])
+    }
+}
+
+/// The characters that start in `bytes`: every byte that is not a UTF-8 continuation byte.
+fn char_starts(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count()
 }
 
 /// A 1-based line and column; the column counts characters, not bytes.
@@ -98,7 +135,7 @@ impl Sources {
             path,
             display,
             text,
-            line_starts: OnceLock::new(),
+            index: OnceLock::new(),
         });
         id
     }
@@ -178,10 +215,12 @@ mod tests {
 
     #[test]
     fn indexed_line_col_agrees_with_the_scan() {
-        let text = "ab\nçd\r\nef\n\nü\n";
+        let long = "é".repeat(5000) + "x";
+        let text = format!("ab\nçd\r\nef\n\nü\n{long}\n{long}");
+        let text = text.as_str();
         let mut sources = Sources::new();
         let file = sources.add(PathBuf::from("x"), Arc::from(text));
-        for offset in 0..=text.len() + 2 {
+        for offset in (0..=text.len() + 2).step_by(3) {
             assert_eq!(
                 sources.line_col(file, offset as u32),
                 line_col(text, offset),
