@@ -332,11 +332,21 @@ fn backticked_list(items: &[&str]) -> String {
     }
 }
 
+/// Whether `name` starts or ends with whitespace.
+fn has_surrounding_whitespace(name: &str) -> bool {
+    name.starts_with(char::is_whitespace) || name.ends_with(char::is_whitespace)
+}
+
 /// Splits `schema.table` (or `table`). Quoting is not needed: table names with dots are not
 /// supported.
 fn split_table_name(written: &str) -> Result<(Option<String>, String), String> {
-    let trimmed = written.trim();
-    let parts: Vec<&str> = trimmed.split('.').collect();
+    let parts: Vec<&str> = written.split('.').collect();
+    if parts.iter().any(|part| has_surrounding_whitespace(part)) {
+        return Err(format!(
+            "`{written}` has whitespace around a part of the name; PostgreSQL reads it as a \
+             different name, and driftlint does not trim names"
+        ));
+    }
     match parts.as_slice() {
         [name] if !name.is_empty() => Ok((None, (*name).to_owned())),
         [schema, name] if !schema.is_empty() && !name.is_empty() => {
@@ -431,6 +441,25 @@ impl Reader<'_> {
         Error::at(kind, self.file, range, message, label, Some(help.into()))
     }
 
+    /// The error for a name written with spaces (or other whitespace) around it. PostgreSQL
+    /// reads `"trail "` and `trail` as two names, so neither trimming it (checking another name
+    /// than the one written) nor keeping it (a finding about a name that looks like a correct
+    /// one) would be what the user meant: the file must say.
+    fn surrounding_whitespace(&self, range: Range<usize>, what: &str, name: &str) -> Error {
+        self.error(
+            ErrorKind::WrongShape,
+            range,
+            format!("{what}, {name:?}, starts or ends with whitespace"),
+            "whitespace around the name",
+            format!(
+                "PostgreSQL reads {name:?} and {:?} as different names, and driftlint does not \
+                 trim names; remove the whitespace (or, for a name that really has it, rename \
+                 the object)",
+                name.trim()
+            ),
+        )
+    }
+
     fn wrong_shape(
         &self,
         node: &Node<'_>,
@@ -501,6 +530,13 @@ impl Reader<'_> {
                 }
             };
             let child = self.entry(node, &key_text, value);
+            if has_surrounding_whitespace(&key_text) {
+                return Err(self.surrounding_whitespace(
+                    self.key_range(&child),
+                    &format!("a key of {what}"),
+                    &key_text,
+                ));
+            }
             entries.push((key_text, child));
         }
         Ok(entries)
@@ -509,8 +545,11 @@ impl Reader<'_> {
     /// A name: a non-empty string.
     fn name(&self, node: &Node<'_>, what: &str, example: &str) -> Result<NameAt, Error> {
         match node.value {
+            Value::String(text) if has_surrounding_whitespace(text) && !text.trim().is_empty() => {
+                Err(self.surrounding_whitespace(self.value_range(node), what, text))
+            }
             Value::String(text) if !text.trim().is_empty() => Ok(NameAt {
-                name: text.trim().to_owned(),
+                name: text.clone(),
                 span: self.span(self.value_range(node)),
             }),
             Value::Number(number) => Err(self.error(
