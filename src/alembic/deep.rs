@@ -54,6 +54,73 @@ pub fn on_large_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     }
 }
 
+/// Whether the tokens of `text` nest deeper than [`MAX_NESTING`] levels, found before parsing:
+/// brackets, and runs of prefix operators (`- - x`, `not not x`), make the parser recurse and
+/// hold a stack frame per level, so 100,000 of them cost hundreds of megabytes to parse only to
+/// be refused by [`nesting_beyond_limit`]. `Some` holds where: the byte offset of the first
+/// bracket or operator beyond the limit by a plain scan of the bytes (which does not know
+/// strings and comments, so it only places the finding), or 0.
+///
+/// The lexer runs only when the file holds more than [`MAX_NESTING`] bracket and operator bytes,
+/// or is large: other files cannot nest that deep this way.
+pub fn tokens_beyond_limit(text: &str) -> Option<usize> {
+    const OPENING: &[u8] = b"([{-+~*";
+    let candidates = text.bytes().filter(|b| OPENING.contains(b)).count();
+    if candidates <= MAX_NESTING && text.len() <= 256 * 1024 {
+        return None;
+    }
+    use ruff_python_ast::token::TokenKind as T;
+    let mut lexer = ruff_python_parser::lexer::lex(text, ruff_python_parser::Mode::Module);
+    let mut brackets = 0usize;
+    let mut prefix_run = 0usize;
+    loop {
+        match lexer.next_token() {
+            T::EndOfFile => return None,
+            T::Lpar | T::Lsqb | T::Lbrace => {
+                brackets += 1;
+                prefix_run = 0;
+            }
+            T::Rpar | T::Rsqb | T::Rbrace => {
+                brackets = brackets.saturating_sub(1);
+                prefix_run = 0;
+            }
+            T::Minus | T::Plus | T::Tilde | T::Not | T::Await | T::Star | T::DoubleStar => {
+                prefix_run += 1;
+            }
+            _ => prefix_run = 0,
+        }
+        if brackets + prefix_run > MAX_NESTING {
+            return Some(place_by_bytes(text));
+        }
+    }
+}
+
+/// Where a plain scan of the bytes finds more than [`MAX_NESTING`] open brackets or
+/// consecutive prefix operators; 0 when it finds none.
+fn place_by_bytes(text: &str) -> usize {
+    let mut brackets = 0usize;
+    let mut run = 0usize;
+    for (offset, byte) in text.bytes().enumerate() {
+        match byte {
+            b'(' | b'[' | b'{' => {
+                brackets += 1;
+                run = 0;
+            }
+            b')' | b']' | b'}' => {
+                brackets = brackets.saturating_sub(1);
+                run = 0;
+            }
+            b'-' | b'+' | b'~' | b'*' => run += 1,
+            b' ' | b'\t' | b'\\' | b'\r' | b'\n' => {}
+            _ => run = 0,
+        }
+        if brackets + run > MAX_NESTING {
+            return offset;
+        }
+    }
+    0
+}
+
 /// The range of the first node (in a depth-first walk) nested more than [`MAX_NESTING`] levels
 /// deep, if any.
 pub fn nesting_beyond_limit(module: &ModModule) -> Option<TextRange> {
@@ -246,6 +313,39 @@ mod tests {
         assert_eq!(range.start().to_usize(), 6 + 4 + 4);
         assert_eq!(nesting_beyond(&module, 12), None);
         dismantle(module);
+    }
+
+    #[test]
+    fn deep_tokens_are_found_before_parsing() {
+        let n = MAX_NESTING + 1;
+        let brackets = format!("x = 1\ny = {}{}\n", "[".repeat(n), "]".repeat(n));
+        assert_eq!(tokens_beyond_limit(&brackets), Some(6 + 4 + MAX_NESTING));
+        let unary = format!("y = {}1\n", "- ".repeat(n));
+        assert_eq!(tokens_beyond_limit(&unary), Some(4 + 2 * MAX_NESTING));
+        // A run of `not` has no bracket or operator byte: the lexer runs only for a large file
+        // (a small one is parsed, cheaply, and refused by the tree's depth).
+        assert_eq!(
+            tokens_beyond_limit(&format!("y = {}1\n", "not ".repeat(n))),
+            None
+        );
+        let nots = format!("y = {}1\n", "not ".repeat(70_000));
+        assert!(tokens_beyond_limit(&nots).is_some());
+        // Brackets inside a string and many flat operators or lists are not nesting.
+        let string = format!("x = '{}'\n", "[".repeat(n));
+        assert_eq!(tokens_beyond_limit(&string), None);
+        let flat = format!(
+            "x = {}\ny = [{}]\n",
+            vec!["1"; n].join(" - "),
+            "[], ".repeat(n)
+        );
+        assert_eq!(tokens_beyond_limit(&flat), None);
+        // Just under the limit.
+        let under = format!(
+            "y = {}{}\n",
+            "(".repeat(MAX_NESTING),
+            ")".repeat(MAX_NESTING)
+        );
+        assert_eq!(tokens_beyond_limit(&under), None);
     }
 
     #[test]

@@ -546,6 +546,14 @@ fn parse_revision(
     options: LoadOptions,
     findings: &mut Vec<Finding>,
 ) -> Option<Revision> {
+    if let Some(offset) = deep::tokens_beyond_limit(text) {
+        let span = Span::new(
+            file,
+            to_u32(offset)..to_u32(offset + 1).min(to_u32(text.len())),
+        );
+        findings.push(rule::nested_too_deep(span, &display(), deep::MAX_NESTING));
+        return None;
+    }
     // `parse_module` would drop the tree of a file with errors itself, recursively; parsed
     // unchecked, every tree is dropped by `deep::dismantle`.
     let parsed = ruff_python_parser::parse_unchecked_source(text, PySourceType::Python);
