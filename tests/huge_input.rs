@@ -137,6 +137,19 @@ fn a_long_chain_at_module_level_is_read_by_every_command() {
     assert_eq!(String::from_utf8_lossy(&o.stdout), "a1 (head)\n");
 }
 
+#[test]
+fn a_long_chain_in_a_file_read_for_inline_ignores_is_dropped_without_recursion() {
+    // A file that mentions `driftlint:` is parsed again for its ignore comments; dropping
+    // that tree overflowed the main thread's stack.
+    let chain = vec!["1"; 100_000].join(" + ");
+    let dir = project(
+        "    pass",
+        &format!("NOTE = \"driftlint: none\"\nX = {chain}"),
+    );
+    let o = check_json(dir.path());
+    assert_exit(&o, 0);
+}
+
 fn assert_nested_too_deep(upgrade_body: &str, module_tail: &str) {
     let dir = project(upgrade_body, module_tail);
     let o = check_json(dir.path());
