@@ -243,8 +243,10 @@ fn read_revision(
 ) -> ReadFile {
     // Python refuses a NUL byte anywhere in source; such a file is binary or truncated, and
     // the parser's error recovery would make an error (and memory) per byte of it.
-    if let Some(offset) = bytes.iter().position(|&b| b == 0) {
-        let text = String::from_utf8_lossy(bytes);
+    let body = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
+    if let Some(offset) = body.iter().position(|&b| b == 0) {
+        // The text is registered without its BOM, as `decode` does.
+        let text = String::from_utf8_lossy(body);
         // The lossy text has the same prefix up to the first invalid sequence; point at the
         // NUL where it is still at its byte offset, else at the start.
         let at = if text.as_bytes().get(offset) == Some(&0) {
@@ -1388,6 +1390,35 @@ mod tests {
             "{message}"
         );
         assert!(message.contains("declares no other encoding"), "{message}");
+    }
+
+    #[test]
+    fn a_nul_byte_is_one_finding_at_its_place_after_a_bom() {
+        let mut sources = Sources::new();
+        let bytes = b"\xEF\xBB\xBFrevision = 'a'\ndown_revision = None\nx = '\0'\n".to_vec();
+        let loaded = load_inputs(
+            vec![RevisionInput::Bytes {
+                path: PathBuf::from("a.py"),
+                display: "a.py".to_owned(),
+                bytes,
+            }],
+            &mut sources,
+            LoadOptions::default(),
+        );
+        assert!(loaded.revisions.is_empty());
+        assert_eq!(loaded.findings.len(), 1, "{:#?}", loaded.findings);
+        let finding = &loaded.findings[0];
+        assert_eq!(
+            finding.message,
+            "a.py contains a NUL byte (line 3, column 6): it is not Python source"
+        );
+        let span = &finding.primary.as_ref().expect("located").span;
+        let text = &sources.get(span.file).text;
+        assert!(!text.starts_with('\u{feff}'));
+        assert_eq!(
+            &text[span.range.start as usize..span.range.end as usize],
+            "\0"
+        );
     }
 
     #[test]
