@@ -313,6 +313,35 @@ fn deeply_nested_yaml_is_an_error_at_its_line_and_column() {
 }
 
 #[test]
+fn billion_laughs_yaml_is_still_refused() {
+    // Eleven levels of ten aliases each: 10^12 nodes if the aliases were expanded.
+    let dir = project("    pass", "");
+    let mut yaml = String::from("version: 1\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..12 {
+        let previous = format!("*a{}", i - 1);
+        yaml.push_str(&format!(
+            "a{i}: &a{i} [{}]\n",
+            vec![previous; 10].join(", ")
+        ));
+    }
+    yaml.push_str("tables:\n  users:\n    columns: *a11\n");
+    write(dir.path(), "expectations.yaml", yaml);
+    let o = driftlint(
+        dir.path(),
+        &[
+            "check",
+            "--migrations",
+            "versions",
+            "--expectations",
+            "expectations.yaml",
+        ],
+    );
+    assert_exit(&o, 2);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("repetition limit exceeded"), "{stderr}");
+}
+
+#[test]
 fn many_findings_in_one_large_expectations_file_are_placed_in_linear_time() {
     // 5,000 missing tables: every finding needs a line and column in a 150 KB file.
     let dir = project("    pass", "");
