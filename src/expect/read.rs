@@ -107,14 +107,27 @@ impl fmt::Display for ColumnContext<'_> {
 /// Reads one file's text (already registered as `file_id`).
 pub(crate) fn read_file(file: &ErrorFile, file_id: FileId) -> Result<FileExpectations, Error> {
     let text: &str = &file.text;
-    // The span pass runs first: it refuses nesting deeper than `spans::MAX_DEPTH` in linear
-    // time, before serde_yaml (whose parser slows down with the square of the depth) sees the
-    // text.
-    let spans = SpanIndex::build(text);
+    // serde_yaml's parser slows down with the square of the flow nesting depth (`[[[...]]]`),
+    // and checks its own limit only after reading the whole document; the span pass refuses
+    // nesting deeper than `spans::MAX_DEPTH` in linear time. When the bytes allow deep flow
+    // nesting, the span pass runs first.
+    let (spans, value) = if flow_depth_bound(text) <= spans::MAX_DEPTH {
+        // The flow nesting is shallow whatever the brackets in strings or comments mean, so
+        // the two passes read the text at once; each takes about as long as the other.
+        rayon::join(
+            || SpanIndex::build(text),
+            || serde_yaml::from_str::<Value>(text),
+        )
+    } else {
+        let spans = SpanIndex::build(text);
+        if let Err(BuildError::TooDeep { offset }) = &spans {
+            return Err(too_deep(file, *offset));
+        }
+        (spans, serde_yaml::from_str::<Value>(text))
+    };
     if let Err(BuildError::TooDeep { offset }) = &spans {
         return Err(too_deep(file, *offset));
     }
-    let value = serde_yaml::from_str::<Value>(text);
     let value = match value {
         Ok(value) => value,
         Err(error) => {
@@ -163,6 +176,24 @@ pub(crate) fn read_file(file: &ErrorFile, file_id: FileId) -> Result<FileExpecta
         parsed_types: RefCell::new(FxHashMap::default()),
     };
     reader.read_root(&reader.root(&value))
+}
+
+/// An upper bound of the flow nesting depth of `text`: the most `[` and `{` open at once,
+/// counting every bracket byte (those in strings and comments too).
+fn flow_depth_bound(text: &str) -> usize {
+    let mut depth = 0usize;
+    let mut deepest = 0;
+    for byte in text.bytes() {
+        match byte {
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 /// The error for nesting deeper than [`spans::MAX_DEPTH`], at the collection that opens the
