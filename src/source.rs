@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// An index into [`Sources`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -32,6 +32,83 @@ pub struct SourceFile {
     pub display: String,
     /// The decoded text (BOM removed, line endings untouched so that offsets stay true).
     pub text: Arc<str>,
+    /// Where each line starts and how many characters precede each block of bytes, built on
+    /// the first [`Sources::line_col`] of this file, so that placing a finding costs a binary
+    /// search and a count within two blocks, however many findings share a long line.
+    index: OnceLock<LineIndex>,
+}
+
+impl SourceFile {
+    /// The 1-based line and character column of byte `offset`.
+    pub fn line_col(&self, offset: usize) -> LineCol {
+        let text = &*self.text;
+        let index = self.index.get_or_init(|| LineIndex::new(text));
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        // `line_starts[0]` is 0, so at least one start is at or before `offset`.
+        let line = index
+            .line_starts
+            .partition_point(|&start| start as usize <= offset);
+        let line_start = index.line_starts[line - 1] as usize;
+        let column = index.chars_before(text, offset) - index.chars_before(text, line_start) + 1;
+        LineCol { line, column }
+    }
+}
+
+/// The bytes per block of [`LineIndex::block_chars`]: a column costs counting at most two
+/// blocks; the table costs 1% of the text.
+const BLOCK: usize = 1024;
+
+#[derive(Debug)]
+struct LineIndex {
+    /// The byte offsets where lines start (after each `\n`), the first being 0.
+    line_starts: Vec<u32>,
+    /// `block_chars[i]`: the characters in the first `i * BLOCK` bytes; empty when the text is
+    /// ASCII, where characters are bytes.
+    block_chars: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(text: &str) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(
+                text.bytes()
+                    .enumerate()
+                    .filter(|&(_, b)| b == b'\n')
+                    .map(|(i, _)| u32::try_from(i + 1).unwrap_or(u32::MAX)),
+            )
+            .collect();
+        let mut block_chars = Vec::new();
+        if !text.is_ascii() {
+            block_chars.reserve(text.len() / BLOCK + 1);
+            let mut chars = 0;
+            block_chars.push(0);
+            for block in text.as_bytes().chunks(BLOCK) {
+                chars += char_starts(block);
+                block_chars.push(chars);
+            }
+        }
+        LineIndex {
+            line_starts,
+            block_chars,
+        }
+    }
+
+    /// The characters in `text[..offset]`.
+    fn chars_before(&self, text: &str, offset: usize) -> usize {
+        if self.block_chars.is_empty() {
+            return offset;
+        }
+        let block = offset / BLOCK;
+        self.block_chars[block] + char_starts(&text.as_bytes()[block * BLOCK..offset])
+    }
+}
+
+/// The characters that start in `bytes`: every byte that is not a UTF-8 continuation byte.
+fn char_starts(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count()
 }
 
 /// A 1-based line and column; the column counts characters, not bytes.
@@ -66,6 +143,7 @@ impl Sources {
             path,
             display,
             text,
+            index: OnceLock::new(),
         });
         id
     }
@@ -91,7 +169,7 @@ impl Sources {
 
     /// The line and column where `offset` falls in `file`.
     pub fn line_col(&self, file: FileId, offset: u32) -> LineCol {
-        line_col(&self.get(file).text, offset as usize)
+        self.get(file).line_col(offset as usize)
     }
 }
 
@@ -141,6 +219,31 @@ mod tests {
         // 'ç' is two bytes; 'd' is the second character of line 2.
         assert_eq!(line_col(text, 5), LineCol { line: 2, column: 2 });
         assert_eq!(line_col(text, 8), LineCol { line: 3, column: 1 });
+    }
+
+    #[test]
+    fn indexed_line_col_agrees_with_the_scan() {
+        let long = "é".repeat(1500) + "x";
+        let text = format!("ab\nçd\r\nef\n\nü\n{long}\n{long}");
+        let text = text.as_str();
+        let mut sources = Sources::new();
+        let file = sources.add(PathBuf::from("x"), Arc::from(text));
+        for offset in (0..=text.len() + 2).step_by(3) {
+            assert_eq!(
+                sources.line_col(file, offset as u32),
+                line_col(text, offset),
+                "offset {offset}"
+            );
+        }
+        let ascii = format!("ab\ncd\r\n{}\nx", "y".repeat(3000));
+        let file = sources.add(PathBuf::from("y"), Arc::from(ascii.as_str()));
+        for offset in (0..=ascii.len() + 2).step_by(7) {
+            assert_eq!(
+                sources.line_col(file, offset as u32),
+                line_col(&ascii, offset),
+                "offset {offset}"
+            );
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use crate::schema::ops::OpAt;
 use crate::source::{FileId, Span};
 
+pub(crate) mod deep;
 mod discover;
 mod ini;
 mod revision;

@@ -22,11 +22,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rayon::prelude::*;
-use ruff_python_ast::{Expr, ModModule, Operator, Stmt};
+use ruff_python_ast::{Expr, ModModule, Operator, PySourceType, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
 use super::discover::{Project, revision_files};
-use super::{Error, Revision};
+use super::{Error, Revision, deep};
 use crate::rules::Finding;
 use crate::rules::unparsable_migration::{self as rule, BadByte};
 use crate::source::{FileId, Sources, Span, display_path_from, line_col};
@@ -107,23 +107,37 @@ pub fn load_inputs(
 ) -> Loaded {
     let first_id = sources.len();
     let cwd = std::env::current_dir().ok();
-    let read: Vec<ReadFile> = inputs
-        .par_iter()
-        .enumerate()
-        .map(|(index, input)| {
-            let file = FileId(u32::try_from(first_id + index).expect("fewer than 2^32 files"));
-            match input {
-                RevisionInput::Disk(path) => {
-                    read_revision_file(path, display_path_from(path, cwd.as_deref()), file, options)
+    let max_size = crate::config::limits().max_file_size;
+    // Parsing, lowering and dropping a tree recurse; the threads that do it have a large
+    // stack (see `deep`).
+    let read: Vec<ReadFile> = deep::on_large_stack(|| {
+        inputs
+            .par_iter()
+            .enumerate()
+            .map(|(index, input)| {
+                let file = FileId(u32::try_from(first_id + index).expect("fewer than 2^32 files"));
+                match input {
+                    RevisionInput::Disk(path) => read_revision_file(
+                        path,
+                        display_path_from(path, cwd.as_deref()),
+                        file,
+                        options,
+                        max_size,
+                    ),
+                    RevisionInput::Bytes { display, bytes, .. } => {
+                        let shown = || display.clone();
+                        let mut read = if bytes.len() as u64 > max_size {
+                            too_large(file, &shown(), bytes.len() as u64, max_size)
+                        } else {
+                            read_revision(bytes, file, &shown, options)
+                        };
+                        read.display = display.clone();
+                        read
+                    }
                 }
-                RevisionInput::Bytes { display, bytes, .. } => {
-                    let mut read = read_revision(bytes, file, &|| display.clone(), options);
-                    read.display = display.clone();
-                    read
-                }
-            }
-        })
-        .collect();
+            })
+            .collect()
+    });
 
     let mut loaded = Loaded {
         revisions: Vec::with_capacity(read.len()),
@@ -161,10 +175,12 @@ fn read_revision_file(
     display: String,
     file: FileId,
     options: LoadOptions,
+    max_size: u64,
 ) -> ReadFile {
     let shown = || display.clone();
-    let mut read = match fs::read(path) {
-        Ok(bytes) => read_revision(&bytes, file, &shown, options),
+    let mut read = match read_bounded(path, max_size) {
+        Ok(Bounded::Read(bytes)) => read_revision(&bytes, file, &shown, options),
+        Ok(Bounded::TooLarge(size)) => too_large(file, &shown(), size, max_size),
         Err(error) => ReadFile {
             file,
             display: String::new(),
@@ -177,6 +193,46 @@ fn read_revision_file(
     read
 }
 
+/// A file's bytes, or its size when that is over the limit.
+enum Bounded {
+    Read(Vec<u8>),
+    TooLarge(u64),
+}
+
+/// Reads `path` unless it holds more than `max_size` bytes; never reads more than `max_size + 1`
+/// bytes (the file may grow while it is read).
+fn read_bounded(path: &Path, max_size: u64) -> std::io::Result<Bounded> {
+    use std::io::Read;
+    let file = fs::File::open(path)?;
+    let size = file.metadata()?.len();
+    if size > max_size {
+        return Ok(Bounded::TooLarge(size));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    file.take(max_size.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max_size {
+        return Ok(Bounded::TooLarge(bytes.len() as u64));
+    }
+    Ok(Bounded::Read(bytes))
+}
+
+/// A file over the size limit: not read, one finding.
+fn too_large(file: FileId, display: &str, size: u64, max_size: u64) -> ReadFile {
+    ReadFile {
+        file,
+        display: String::new(),
+        text: Arc::from(""),
+        revision: None,
+        findings: vec![rule::too_large(
+            Span::new(file, 0..0),
+            display,
+            size,
+            max_size,
+        )],
+    }
+}
+
 /// Reads one revision file's bytes. `display` names the file in messages; it is called only
 /// when a finding is made.
 fn read_revision(
@@ -185,6 +241,30 @@ fn read_revision(
     display: &dyn Fn() -> String,
     options: LoadOptions,
 ) -> ReadFile {
+    // Python refuses a NUL byte anywhere in source; such a file is binary or truncated, and
+    // the parser's error recovery would make an error (and memory) per byte of it.
+    let body = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
+    if let Some(offset) = body.iter().position(|&b| b == 0) {
+        // The text is registered without its BOM, as `decode` does.
+        let text = String::from_utf8_lossy(body);
+        // The lossy text has the same prefix up to the first invalid sequence; point at the
+        // NUL where it is still at its byte offset, else at the start.
+        let at = if text.as_bytes().get(offset) == Some(&0) {
+            offset
+        } else {
+            0
+        };
+        let position = line_col(&text, at);
+        let span = Span::new(file, to_u32(at)..to_u32(at + usize::from(at == offset)));
+        let finding = rule::nul_byte(span, &display(), position.line, position.column);
+        return ReadFile {
+            file,
+            display: String::new(),
+            text: Arc::from(text.as_ref()),
+            revision: None,
+            findings: vec![finding],
+        };
+    }
     let (text, problem) = decode(bytes, file, display);
     let text: Arc<str> = Arc::from(text.as_ref());
     if let Some(finding) = problem {
@@ -468,25 +548,55 @@ fn parse_revision(
     options: LoadOptions,
     findings: &mut Vec<Finding>,
 ) -> Option<Revision> {
-    let module = match ruff_python_parser::parse_module(text) {
-        // The tokens are not needed: keep only the tree.
-        Ok(parsed) => parsed.into_syntax(),
-        Err(error) => {
-            let span = Span::new(file, range_u32(error.location));
-            findings.push(rule::syntax_error(
-                span,
-                &display(),
-                &error.error.to_string(),
-            ));
-            return None;
-        }
-    };
-    let header = read_header(&module);
+    if let Some(offset) = deep::tokens_beyond_limit(text) {
+        let span = Span::new(
+            file,
+            to_u32(offset)..to_u32(offset + 1).min(to_u32(text.len())),
+        );
+        findings.push(rule::nested_too_deep(span, &display(), deep::MAX_NESTING));
+        return None;
+    }
+    // `parse_module` would drop the tree of a file with errors itself, recursively; parsed
+    // unchecked, every tree is dropped by `deep::dismantle`.
+    let parsed = ruff_python_parser::parse_unchecked_source(text, PySourceType::Python);
+    let first_error = parsed.errors().first().cloned();
+    // The tokens are not needed: keep only the tree.
+    let module = parsed.into_syntax();
+    if let Some(error) = first_error {
+        deep::dismantle(module);
+        let span = Span::new(file, range_u32(error.location));
+        findings.push(rule::syntax_error(
+            span,
+            &display(),
+            &error.error.to_string(),
+        ));
+        return None;
+    }
+    if let Some(range) = deep::nesting_beyond_limit(&module) {
+        deep::dismantle(module);
+        let span = Span::new(file, range_u32(range));
+        findings.push(rule::nested_too_deep(span, &display(), deep::MAX_NESTING));
+        return None;
+    }
+    let revision = read_module(&module, text, file, display, options, findings);
+    deep::dismantle(module);
+    revision
+}
+
+fn read_module(
+    module: &ModModule,
+    text: &str,
+    file: FileId,
+    display: &dyn Fn() -> String,
+    options: LoadOptions,
+    findings: &mut Vec<Finding>,
+) -> Option<Revision> {
+    let header = read_header(module);
     let revision = header_to_revision(&header, text, file, display, findings)?;
     if !options.lower_upgrade {
         return Some(revision);
     }
-    let upgrade = crate::python::lower_upgrade(&module, text, file);
+    let upgrade = crate::python::lower_upgrade(module, text, file);
     Some(Revision {
         upgrade,
         ..revision
@@ -715,17 +825,32 @@ fn evaluate(expr: &Expr, scope: &Scope<'_>) -> Value {
             Some(Value::Unknown(_)) | None => Value::Unknown(name.range),
             Some(value) => value.clone(),
         },
-        Expr::BinOp(binop) if binop.op == Operator::Add => {
-            match (evaluate(&binop.left, scope), evaluate(&binop.right, scope)) {
-                (Value::Str(mut left), Value::Str(right)) => {
-                    left.push_str(&right);
-                    Value::Str(left)
-                }
-                _ => Value::Unknown(binop.range),
-            }
-        }
+        Expr::BinOp(binop) if binop.op == Operator::Add => evaluate_concatenation(binop, scope),
         other => Value::Unknown(other.range()),
     }
+}
+
+/// `"a" + "b" + "c"`: the parser nests the chain to the left, one level per `+`; it is walked
+/// in a loop, so that a chain of any length evaluates without recursion.
+fn evaluate_concatenation(top: &ruff_python_ast::ExprBinOp, scope: &Scope<'_>) -> Value {
+    let mut rights = vec![top.right.as_ref()];
+    let mut leftmost = top.left.as_ref();
+    while let Expr::BinOp(binop) = leftmost
+        && binop.op == Operator::Add
+    {
+        rights.push(&binop.right);
+        leftmost = &binop.left;
+    }
+    let Value::Str(mut out) = evaluate(leftmost, scope) else {
+        return Value::Unknown(top.range);
+    };
+    for right in rights.into_iter().rev() {
+        match evaluate(right, scope) {
+            Value::Str(right) => out.push_str(&right),
+            _ => return Value::Unknown(top.range),
+        }
+    }
+    Value::Str(out)
 }
 
 fn evaluate_sequence(elements: &[Expr], range: TextRange, scope: &Scope<'_>) -> Value {
@@ -1265,6 +1390,35 @@ mod tests {
             "{message}"
         );
         assert!(message.contains("declares no other encoding"), "{message}");
+    }
+
+    #[test]
+    fn a_nul_byte_is_one_finding_at_its_place_after_a_bom() {
+        let mut sources = Sources::new();
+        let bytes = b"\xEF\xBB\xBFrevision = 'a'\ndown_revision = None\nx = '\0'\n".to_vec();
+        let loaded = load_inputs(
+            vec![RevisionInput::Bytes {
+                path: PathBuf::from("a.py"),
+                display: "a.py".to_owned(),
+                bytes,
+            }],
+            &mut sources,
+            LoadOptions::default(),
+        );
+        assert!(loaded.revisions.is_empty());
+        assert_eq!(loaded.findings.len(), 1, "{:#?}", loaded.findings);
+        let finding = &loaded.findings[0];
+        assert_eq!(
+            finding.message,
+            "a.py contains a NUL byte (line 3, column 6): it is not Python source"
+        );
+        let span = &finding.primary.as_ref().expect("located").span;
+        let text = &sources.get(span.file).text;
+        assert!(!text.starts_with('\u{feff}'));
+        assert_eq!(
+            &text[span.range.start as usize..span.range.end as usize],
+            "\0"
+        );
     }
 
     #[test]

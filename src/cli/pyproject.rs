@@ -22,6 +22,7 @@ pub(super) fn apply(
     let Some(config) = loaded else {
         return Ok(());
     };
+    config::set_limits(config.limits());
     let given = |name: &str| {
         matches.subcommand().is_some_and(|(_, sub)| {
             sub.try_get_raw(name).is_ok()
@@ -132,6 +133,7 @@ mod tests {
             database_url_env: Some("APP_DB".to_owned()),
             format: Some(Format::Github),
             deny_warnings: Some(true),
+            ..Config::default()
         }
     }
 

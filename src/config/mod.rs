@@ -7,6 +7,8 @@
 //! database-url-env = "APP_DATABASE_URL" # the variable --live reads instead of DATABASE_URL
 //! format = "github"                    # as check --format
 //! deny-warnings = true                 # as check --deny-warnings
+//! max-file-size = 8388608              # bytes; a larger revision file is not read (a finding)
+//! max-expectations-size = 67108864     # bytes; a larger expectations file is an error
 //! ```
 //!
 //! Paths are relative to the directory holding `pyproject.toml`. Flags given on the command
@@ -16,6 +18,7 @@
 //! an error that points at its line; a missing file or table is no configuration, not an error.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use miette::{NamedSource, SourceSpan};
 use serde::Deserialize;
@@ -32,6 +35,70 @@ pub struct Config {
     pub database_url_env: Option<String>,
     pub format: Option<Format>,
     pub deny_warnings: Option<bool>,
+    /// The largest revision file read, in bytes.
+    pub max_file_size: Option<u64>,
+    /// The largest expectations file read, in bytes.
+    pub max_expectations_size: Option<u64>,
+}
+
+impl Config {
+    /// The size limits these settings give, the defaults where they give none.
+    pub fn limits(&self) -> Limits {
+        let default = Limits::default();
+        Limits {
+            max_file_size: self.max_file_size.unwrap_or(default.max_file_size),
+            max_expectations_size: self
+                .max_expectations_size
+                .unwrap_or(default.max_expectations_size),
+        }
+    }
+}
+
+/// How much input driftlint reads: hostile or accidental huge files are refused up front
+/// instead of costing gigabytes.
+///
+/// The defaults are two to three orders of magnitude above real files: the largest revision
+/// files of large projects are a few hundred KB (an `op.bulk_insert` of reference data), and an
+/// expectations file of 10,000 tables with 20 columns each is about 6 MB. Parsing costs about
+/// 20 times the file size in memory at the limit (revision files are parsed two at a time, one
+/// per core), so 8 MiB keeps a hostile revision file near 200 MB; the expectations file is
+/// parsed once, with about 15 times its size at most, so 64 MiB keeps it near 1 GB.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// The largest revision file read, in bytes (`max-file-size`); a larger one is an
+    /// `unparsable-migration` finding.
+    pub max_file_size: u64,
+    /// The largest expectations file read, in bytes (`max-expectations-size`); a larger one is
+    /// an error (exit 2).
+    pub max_expectations_size: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_file_size: 8 * 1024 * 1024,
+            max_expectations_size: 64 * 1024 * 1024,
+        }
+    }
+}
+
+static MAX_FILE_SIZE: AtomicU64 = AtomicU64::new(8 * 1024 * 1024);
+static MAX_EXPECTATIONS_SIZE: AtomicU64 = AtomicU64::new(64 * 1024 * 1024);
+
+/// Sets the limits for the rest of the process: the command line does it once, after reading
+/// `[tool.driftlint]`, so that every reader of revision and expectations files (however deep in
+/// the call tree) honours them without each caller passing them down.
+pub fn set_limits(limits: Limits) {
+    MAX_FILE_SIZE.store(limits.max_file_size, Ordering::Relaxed);
+    MAX_EXPECTATIONS_SIZE.store(limits.max_expectations_size, Ordering::Relaxed);
+}
+
+/// The limits in force: [`Limits::default`] unless [`set_limits`] said otherwise.
+pub fn limits() -> Limits {
+    Limits {
+        max_file_size: MAX_FILE_SIZE.load(Ordering::Relaxed),
+        max_expectations_size: MAX_EXPECTATIONS_SIZE.load(Ordering::Relaxed),
+    }
 }
 
 /// `check`'s output formats, as `format` names them.
@@ -51,7 +118,8 @@ pub enum Format {
     code(driftlint::config_invalid),
     help(
         "[tool.driftlint] takes migrations, expectations, database-url-env, format (human, json, \
-         sarif or github) and deny-warnings (true or false)"
+         sarif or github), deny-warnings (true or false), max-file-size and \
+         max-expectations-size (bytes)"
     )
 )]
 pub struct Error {
@@ -82,6 +150,8 @@ struct Table {
     database_url_env: Option<Spanned<String>>,
     format: Option<Format>,
     deny_warnings: Option<bool>,
+    max_file_size: Option<Spanned<u64>>,
+    max_expectations_size: Option<Spanned<u64>>,
 }
 
 /// Reads `[tool.driftlint]` from `dir/pyproject.toml`: `None` when there is no such file or no
@@ -126,6 +196,21 @@ fn parse(path: &Path, text: String) -> Result<Option<Config>, Box<Error>> {
             ),
         ));
     }
+    for (name, value) in [
+        ("max-file-size", &table.max_file_size),
+        ("max-expectations-size", &table.max_expectations_size),
+    ] {
+        if let Some(value) = value
+            && *value.get_ref() == 0
+        {
+            return Err(error(
+                path,
+                &text,
+                value.span(),
+                format!("{name} is a size in bytes and must be more than 0"),
+            ));
+        }
+    }
     let base = path.parent().unwrap_or(Path::new("."));
     Ok(Some(Config {
         path: path.to_path_buf(),
@@ -134,6 +219,8 @@ fn parse(path: &Path, text: String) -> Result<Option<Config>, Box<Error>> {
         database_url_env: table.database_url_env.map(Spanned::into_inner),
         format: table.format,
         deny_warnings: table.deny_warnings,
+        max_file_size: table.max_file_size.map(Spanned::into_inner),
+        max_expectations_size: table.max_expectations_size.map(Spanned::into_inner),
     }))
 }
 
@@ -213,6 +300,26 @@ mod tests {
         let e = read("[tool.driftlint]\ndatabase-url-env = \"postgres://x\"\n").unwrap_err();
         assert_eq!(e.line, 2);
         assert!(e.message.contains("environment variable"), "{}", e.message);
+    }
+
+    #[test]
+    fn size_limits_are_read_and_default_where_not_given() {
+        let config = read("[tool.driftlint]\nmax-file-size = 1000\n")
+            .expect("valid")
+            .expect("has the table");
+        assert_eq!(config.max_file_size, Some(1000));
+        assert_eq!(
+            config.limits(),
+            Limits {
+                max_file_size: 1000,
+                max_expectations_size: 64 * 1024 * 1024
+            }
+        );
+        let e = read("[tool.driftlint]\n\nmax-expectations-size = 0\n").unwrap_err();
+        assert_eq!(e.line, 3);
+        assert!(e.message.contains("more than 0"), "{}", e.message);
+        let e = read("[tool.driftlint]\nmax-file-size = \"8MB\"\n").unwrap_err();
+        assert_eq!(e.line, 2);
     }
 
     #[test]

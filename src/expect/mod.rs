@@ -393,6 +393,24 @@ struct TextFile {
 
 /// Reads a file as UTF-8 text without a byte-order mark.
 fn read_text(path: &Path) -> Result<TextFile, Error> {
+    let limit = crate::config::limits().max_expectations_size;
+    let size = std::fs::metadata(path).map_or(0, |metadata| metadata.len());
+    if size > limit {
+        return Err(Error::io(
+            ErrorKind::Io,
+            path,
+            format!(
+                "expectations file `{}` is {size} bytes, more than the {limit}-byte limit",
+                crate::source::display_path(path)
+            ),
+            Some(format!(
+                "an expectations file this large is not hand-written; split it into a directory \
+                 of *.yaml files, or raise the limit with `max-expectations-size = {}` in \
+                 [tool.driftlint] of pyproject.toml (in bytes)",
+                size.next_power_of_two()
+            )),
+        ));
+    }
     let bytes = std::fs::read(path).map_err(|error| {
         Error::io(
             ErrorKind::Io,

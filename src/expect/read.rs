@@ -18,7 +18,7 @@ use serde_yaml::Value;
 
 use super::AllowedHeads;
 use super::error::{Error, ErrorFile, ErrorKind};
-use super::spans::{PathId, PathSegment, ROOT, SpanIndex};
+use super::spans::{self, BuildError, PathId, PathSegment, ROOT, SpanIndex};
 use super::{
     ColumnExpectation, EntrySpans, Expectations, HeadsExpectation, IgnoreEntry, LintConfig, NameAt,
     NullableExpectation, PrimaryKeyExpectation, SequencesExpectation, SeverityOverride,
@@ -111,11 +111,27 @@ impl fmt::Display for ColumnContext<'_> {
 /// Reads one file's text (already registered as `file_id`).
 pub(crate) fn read_file(file: &ErrorFile, file_id: FileId) -> Result<FileExpectations, Error> {
     let text: &str = &file.text;
-    // The two passes read the same text independently; each takes about as long as the other.
-    let (spans, value) = rayon::join(
-        || SpanIndex::build(text),
-        || serde_yaml::from_str::<Value>(text),
-    );
+    // serde_yaml's parser slows down with the square of the flow nesting depth (`[[[...]]]`),
+    // and checks its own limit only after reading the whole document; the span pass refuses
+    // nesting deeper than `spans::MAX_DEPTH` in linear time. When the bytes allow deep flow
+    // nesting, the span pass runs first.
+    let (spans, value) = if flow_depth_bound(text) <= spans::MAX_DEPTH {
+        // The flow nesting is shallow whatever the brackets in strings or comments mean, so
+        // the two passes read the text at once; each takes about as long as the other.
+        rayon::join(
+            || SpanIndex::build(text),
+            || serde_yaml::from_str::<Value>(text),
+        )
+    } else {
+        let spans = SpanIndex::build(text);
+        if let Err(BuildError::TooDeep { offset }) = &spans {
+            return Err(too_deep(file, *offset));
+        }
+        (spans, serde_yaml::from_str::<Value>(text))
+    };
+    if let Err(BuildError::TooDeep { offset }) = &spans {
+        return Err(too_deep(file, *offset));
+    }
     let value = match value {
         Ok(value) => value,
         Err(error) => {
@@ -129,7 +145,8 @@ pub(crate) fn read_file(file: &ErrorFile, file_id: FileId) -> Result<FileExpecta
     };
     let spans = match spans {
         Ok(spans) => spans,
-        Err(scan_error) => {
+        Err(BuildError::TooDeep { offset }) => return Err(too_deep(file, offset)),
+        Err(BuildError::Scan(scan_error)) => {
             // serde_yaml accepted what saphyr-parser rejects; report the latter's complaint so
             // the user can still find the place.
             let marker = scan_error.marker();
@@ -173,6 +190,44 @@ pub(crate) fn read_file(file: &ErrorFile, file_id: FileId) -> Result<FileExpecta
             Err(Error::all(problems))
         }
     }
+}
+
+/// An upper bound of the flow nesting depth of `text`: the most `[` and `{` open at once,
+/// counting every bracket byte (those in strings and comments too).
+fn flow_depth_bound(text: &str) -> usize {
+    let mut depth = 0usize;
+    let mut deepest = 0;
+    for byte in text.bytes() {
+        match byte {
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// The error for nesting deeper than [`spans::MAX_DEPTH`], at the collection that opens the
+/// level too many.
+fn too_deep(file: &ErrorFile, offset: usize) -> Error {
+    Error::at(
+        ErrorKind::Syntax,
+        file,
+        offset..offset,
+        format!(
+            "the YAML is nested deeper than {} levels; an expectations file needs six",
+            spans::MAX_DEPTH
+        ),
+        "this level is too deep",
+        Some(
+            "write the expectations as tables → columns → settings; deeper nesting is not part \
+             of the format"
+                .to_owned(),
+        ),
+    )
 }
 
 /// The byte offset of a 1-based line and 1-based character column in `text`.
@@ -322,11 +377,21 @@ fn backticked_list(items: &[&str]) -> String {
     }
 }
 
+/// Whether `name` starts or ends with whitespace.
+fn has_surrounding_whitespace(name: &str) -> bool {
+    name.starts_with(char::is_whitespace) || name.ends_with(char::is_whitespace)
+}
+
 /// Splits `schema.table` (or `table`). Quoting is not needed: table names with dots are not
 /// supported.
 fn split_table_name(written: &str) -> Result<(Option<String>, String), String> {
-    let trimmed = written.trim();
-    let parts: Vec<&str> = trimmed.split('.').collect();
+    let parts: Vec<&str> = written.split('.').collect();
+    if parts.iter().any(|part| has_surrounding_whitespace(part)) {
+        return Err(format!(
+            "`{written}` has whitespace around a part of the name; PostgreSQL reads it as a \
+             different name, and driftlint does not trim names"
+        ));
+    }
     match parts.as_slice() {
         [name] if !name.is_empty() => Ok((None, (*name).to_owned())),
         [schema, name] if !schema.is_empty() && !name.is_empty() => {
@@ -433,6 +498,25 @@ impl Reader<'_> {
         Error::at(kind, self.file, range, message, label, Some(help.into()))
     }
 
+    /// The error for a name written with spaces (or other whitespace) around it. PostgreSQL
+    /// reads `"trail "` and `trail` as two names, so neither trimming it (checking another name
+    /// than the one written) nor keeping it (a finding about a name that looks like a correct
+    /// one) would be what the user meant: the file must say.
+    fn surrounding_whitespace(&self, range: Range<usize>, what: &str, name: &str) -> Error {
+        self.error(
+            ErrorKind::WrongShape,
+            range,
+            format!("{what}, {name:?}, starts or ends with whitespace"),
+            "whitespace around the name",
+            format!(
+                "PostgreSQL reads {name:?} and {:?} as different names, and driftlint does not \
+                 trim names; remove the whitespace (or, for a name that really has it, rename \
+                 the object)",
+                name.trim()
+            ),
+        )
+    }
+
     fn wrong_shape(
         &self,
         node: &Node<'_>,
@@ -503,6 +587,13 @@ impl Reader<'_> {
                 }
             };
             let child = self.entry(node, &key_text, value);
+            if has_surrounding_whitespace(&key_text) {
+                return Err(self.surrounding_whitespace(
+                    self.key_range(&child),
+                    &format!("a key of {what}"),
+                    &key_text,
+                ));
+            }
             entries.push((key_text, child));
         }
         Ok(entries)
@@ -511,8 +602,11 @@ impl Reader<'_> {
     /// A name: a non-empty string.
     fn name(&self, node: &Node<'_>, what: &str, example: &str) -> Result<NameAt, Error> {
         match node.value {
+            Value::String(text) if has_surrounding_whitespace(text) && !text.trim().is_empty() => {
+                Err(self.surrounding_whitespace(self.value_range(node), what, text))
+            }
             Value::String(text) if !text.trim().is_empty() => Ok(NameAt {
-                name: text.trim().to_owned(),
+                name: text.clone(),
                 span: self.span(self.value_range(node)),
             }),
             Value::Number(number) => Err(self.error(

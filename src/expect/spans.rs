@@ -72,6 +72,22 @@ pub(crate) struct SpanIndex<'t> {
     pub duplicate_keys: Vec<DuplicateKey>,
 }
 
+/// The deepest nesting of mappings and sequences an expectations file may have. The format
+/// itself needs six levels (`tables` → table → `columns` → column → settings → a list); the
+/// limit stops hostile nesting before serde_yaml's parser, whose time grows with the square of
+/// the depth (100,000 levels took minutes) and which checks its own limit (128) only after
+/// reading the whole document.
+pub(crate) const MAX_DEPTH: usize = 64;
+
+/// Why [`SpanIndex::build`] stopped.
+#[derive(Debug)]
+pub(crate) enum BuildError {
+    /// The text is not YAML.
+    Scan(ScanError),
+    /// A mapping or sequence at byte `offset` opens level [`MAX_DEPTH`] + 1.
+    TooDeep { offset: usize },
+}
+
 /// Where the parser stands inside one open mapping or sequence.
 enum Frame<'t> {
     Mapping {
@@ -139,14 +155,31 @@ impl<'t> SpanIndex<'t> {
 
     /// Walks the first document of `text`. Returns the scanner's error when the text is not
     /// YAML; the caller normally reports serde_yaml's own error for that instead.
-    pub fn build(text: &'t str) -> Result<SpanIndex<'t>, ScanError> {
+    pub fn build(text: &'t str) -> Result<SpanIndex<'t>, BuildError> {
         let offsets = Offsets::new(text);
         let mut index = SpanIndex::new();
         let mut stack: Vec<Frame<'t>> = Vec::new();
         let mut documents_seen = 0usize;
         for event in Parser::new_from_str(text) {
-            let (event, span) = event?;
+            let (event, span) = event.map_err(|error| {
+                // The scanner counts flow levels in a byte and refuses the 256th: that is
+                // nesting too deep, not a syntax error.
+                if error.info() == "recursion limit exceeded" {
+                    BuildError::TooDeep {
+                        offset: offsets.byte(error.marker().index()),
+                    }
+                } else {
+                    BuildError::Scan(error)
+                }
+            })?;
             let range = offsets.byte(span.start.index())..offsets.byte(span.end.index());
+            if matches!(event, Event::MappingStart(..) | Event::SequenceStart(..))
+                && stack.len() >= MAX_DEPTH
+            {
+                return Err(BuildError::TooDeep {
+                    offset: range.start,
+                });
+            }
             match event {
                 Event::DocumentStart(_) => {
                     documents_seen += 1;

@@ -394,25 +394,19 @@ impl<'a> Lowerer<'a> {
                 Some(Value::Str(out))
             }
             Expr::BinOp(b) => {
-                let left = self.value(at.child(&b.left))?;
-                match (b.op, left) {
-                    (Operator::Add, Value::Str(l)) => match self.value(at.child(&b.right))? {
-                        Value::Str(r) => Some(Value::Str(l + &r)),
-                        _ => None,
-                    },
-                    (Operator::Add, Value::Int(l)) => match self.value(at.child(&b.right))? {
-                        Value::Int(r) => l.checked_add(r).map(Value::Int),
-                        _ => None,
-                    },
-                    (Operator::Mod, Value::Str(template)) => {
-                        let args = match self.value(at.child(&b.right))? {
-                            Value::Seq(items) => items,
-                            single => vec![single],
-                        };
-                        percent_format(&template, &args).map(Value::Str)
-                    }
-                    _ => None,
+                // The parser nests `a + b + c` to the left, one level per operator: walk the
+                // chain in a loop, so that a chain of any length evaluates without recursion.
+                let mut chain = vec![b];
+                let mut leftmost = &*b.left;
+                while let Expr::BinOp(inner) = leftmost {
+                    chain.push(inner);
+                    leftmost = &inner.left;
                 }
+                let mut value = self.value(at.child(leftmost))?;
+                for b in chain.into_iter().rev() {
+                    value = self.binary(at, b, value).ok()?;
+                }
+                Some(value)
             }
             Expr::If(i) => {
                 if self.truth(at.child(&i.test))? {
@@ -452,6 +446,37 @@ impl<'a> Lowerer<'a> {
             }
             Expr::Call(call) => self.call_value(at, call),
             _ => None,
+        }
+    }
+
+    /// `left <op> b.right`, for the operators the evaluation models; `Err` hands `left` back
+    /// when the result cannot be computed.
+    pub(super) fn binary(&self, at: At<'a>, b: &'a ExprBinOp, left: Value) -> Result<Value, Value> {
+        match (b.op, left) {
+            (Operator::Add, Value::Str(mut l)) => match self.value(at.child(&b.right)) {
+                Some(Value::Str(r)) => {
+                    l.push_str(&r);
+                    Ok(Value::Str(l))
+                }
+                _ => Err(Value::Str(l)),
+            },
+            (Operator::Add, Value::Int(l)) => match self.value(at.child(&b.right)) {
+                Some(Value::Int(r)) => l.checked_add(r).map(Value::Int).ok_or(Value::Int(l)),
+                _ => Err(Value::Int(l)),
+            },
+            (Operator::Mod, Value::Str(template)) => {
+                let Some(right) = self.value(at.child(&b.right)) else {
+                    return Err(Value::Str(template));
+                };
+                let args = match right {
+                    Value::Seq(items) => items,
+                    single => vec![single],
+                };
+                percent_format(&template, &args)
+                    .map(Value::Str)
+                    .ok_or(Value::Str(template))
+            }
+            (_, left) => Err(left),
         }
     }
 

@@ -254,10 +254,35 @@ impl<'a> Lowerer<'a> {
                 }
                 Some(out)
             }
-            Expr::BinOp(b) => match self.value(at.child(&b.left)) {
-                Some(Value::Str(s)) => Some(s),
-                _ => self.static_prefix(at.child(&b.left)),
-            },
+            Expr::BinOp(b) => {
+                // The longest constant string the chain `a + b + ...` starts with: the value
+                // of the highest left operand that evaluates, walked without recursion.
+                let mut chain = vec![(at, b)];
+                let mut leftmost = self.deref(at.child(&b.left));
+                while let Expr::BinOp(inner) = leftmost.expr {
+                    chain.push((leftmost, inner));
+                    leftmost = self.deref(leftmost.child(&inner.left));
+                }
+                // `chain` runs from the top down; the left operand of `chain[i]` is
+                // `chain[i + 1]`, and that of the last is `leftmost`. The top's own value is
+                // not needed: its left operand's is the prefix.
+                let Some(mut value) = self.value(leftmost) else {
+                    return self.static_prefix(leftmost);
+                };
+                for &(level, inner) in chain.iter().skip(1).rev() {
+                    match self.binary(level, inner, value) {
+                        Ok(next) => value = next,
+                        Err(left) => {
+                            value = left;
+                            break;
+                        }
+                    }
+                }
+                match value {
+                    Value::Str(s) => Some(s),
+                    _ => self.static_prefix(leftmost),
+                }
+            }
             Expr::Call(call) => {
                 if let Expr::Attribute(attr) = &*call.func {
                     if attr.attr.as_str() == "format" {

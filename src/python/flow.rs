@@ -392,6 +392,20 @@ impl<'a> Visitor<'a> for EffectFinder<'_, 'a> {
                 }
             }
             Expr::Lambda(_) => {}
+            // A chain `a + b + c` nests to the left, one level per operator: visit its
+            // operands in source order without recursing down the chain.
+            Expr::BinOp(top) => {
+                let mut rights = vec![&*top.right];
+                let mut leftmost = &*top.left;
+                while let Expr::BinOp(inner) = leftmost {
+                    rights.push(&inner.right);
+                    leftmost = &inner.left;
+                }
+                self.visit_expr(leftmost);
+                for right in rights.into_iter().rev() {
+                    self.visit_expr(right);
+                }
+            }
             Expr::ListComp(_) | Expr::SetComp(_) | Expr::DictComp(_) | Expr::Generator(_) => {
                 self.comprehension += 1;
                 visitor::walk_expr(self, expr);

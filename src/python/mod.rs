@@ -44,8 +44,9 @@ use std::fmt;
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{
-    BoolOp, CmpOp, ConversionFlag, Expr, ExprCall, FStringPart, InterpolatedStringElement,
-    ModModule, Number, Operator, Stmt, StmtClassDef, StmtFunctionDef, UnaryOp,
+    BoolOp, CmpOp, ConversionFlag, Expr, ExprBinOp, ExprCall, FStringPart,
+    InterpolatedStringElement, ModModule, Number, Operator, Stmt, StmtClassDef, StmtFunctionDef,
+    UnaryOp,
 };
 use ruff_text_size::{Ranged, TextRange};
 use rustc_hash::FxHashMap;

@@ -105,6 +105,48 @@ pub fn unreadable(span: Span, path: &str, error: &std::io::Error) -> Finding {
         .help("check that the file exists and that driftlint may read it")
 }
 
+/// The file is larger than the `max-file-size` setting allows; it was not read.
+pub fn too_large(span: Span, path: &str, size: u64, limit: u64) -> Finding {
+    finding(format!(
+        "{path} is {} bytes, more than the {limit}-byte limit for a revision file; it was not read",
+        size
+    ))
+    .at(span, "this file")
+    .help(format!(
+        "a revision file this large is almost certainly not a migration (generated data?); move \
+         the data out of it, or raise the limit with `max-file-size = {}` in [tool.driftlint] of \
+         pyproject.toml (in bytes)",
+        size.next_power_of_two()
+    ))
+}
+
+/// The file holds a NUL byte, which Python source never does ("source code cannot contain null
+/// bytes").
+pub fn nul_byte(span: Span, path: &str, line: usize, column: usize) -> Finding {
+    finding(format!(
+        "{path} contains a NUL byte (line {line}, column {column}): it is not Python source"
+    ))
+    .at(span, "a NUL byte")
+    .help(
+        "Python refuses source code that contains null bytes, so Alembic cannot import this \
+         file either; restore the file from version control, or move it out of the versions \
+         directory if it is not a revision",
+    )
+}
+
+/// The file nests statements or expressions deeper than driftlint reads.
+pub fn nested_too_deep(span: Span, path: &str, limit: usize) -> Finding {
+    finding(format!(
+        "{path} has an expression nested deeper than {limit} levels; driftlint does not read it"
+    ))
+    .at(span, format!("nested deeper than {limit} levels"))
+    .help(
+        "Python itself refuses to compile much deeper nesting (\"maximum recursion depth \
+         exceeded during compilation\"); write the expression in steps, or build the data with \
+         a loop",
+    )
+}
+
 /// The module assigns no `revision` (or `down_revision`) at its top level.
 pub fn missing_variable(span: Span, path: &str, variable: &str) -> Finding {
     finding(format!(

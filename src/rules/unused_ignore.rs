@@ -278,6 +278,8 @@ fn read_ignores(file: FileId, text: &str, lines: &[usize]) -> FileIgnores {
             }
         }
     }
+    // A deep tree (a long operator chain) would overflow the stack in recursive drop glue.
+    crate::alembic::deep::dismantle(parsed.into_syntax());
     out
 }
 
