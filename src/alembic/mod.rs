@@ -13,6 +13,7 @@ use crate::source::{FileId, Span};
 pub(crate) mod deep;
 mod discover;
 mod ini;
+pub mod problems;
 mod revision;
 
 pub use discover::{Flavor, Project, discover, revision_files};

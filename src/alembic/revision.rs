@@ -26,9 +26,9 @@ use ruff_python_ast::{Expr, ModModule, Operator, PySourceType, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
 use super::discover::{Project, revision_files};
+use super::problems::{self as rule, BadByte};
 use super::{Error, Revision, deep};
-use crate::rules::Finding;
-use crate::rules::unparsable_migration::{self as rule, BadByte};
+use crate::diagnostic::Finding;
 use crate::source::{FileId, Sources, Span, display_path_from, line_col};
 
 /// The revisions read from a project, and the findings reading them produced.
@@ -1015,7 +1015,7 @@ fn range_u32(range: TextRange) -> std::ops::Range<u32> {
 mod tests {
     use super::*;
     use crate::alembic::discover;
-    use crate::rules::{Rule, Severity};
+    use crate::diagnostic::{Rule, Severity};
 
     fn load_case(case: &str) -> (Loaded, Sources) {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"))
