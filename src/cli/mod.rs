@@ -370,11 +370,63 @@ fn heads(args: &InputArgs) -> Outcome {
     if let Some(after_merge) = &ws.after_merge {
         crate::against::explain_after_merge(after_merge, &ws.revisions, &ws.graph, &mut findings);
     }
+    let skipped = report_skipped(&ws, "the heads above");
     if let Some(f) = findings.first() {
-        eprintln!("driftlint: {}", f.message);
-        return Ok(ExitCode::from(1));
+        eprintln!("driftlint: {}", report::escape_text(&f.message));
+        if !skipped {
+            return Ok(ExitCode::from(1));
+        }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(skipped_exit_code(skipped))
+}
+
+/// Names on standard error each revision file that could not be read (and so is missing from
+/// what `schema`, `heads` or `graph` printed, described by `output`); `true` when there was one.
+fn report_skipped(ws: &Workspace, output: &str) -> bool {
+    let skipped: Vec<&Finding> = ws
+        .input_findings
+        .iter()
+        .filter(|f| f.rule == Rule::UnparsableMigration && f.severity == Severity::Error)
+        .collect();
+    if skipped.is_empty() {
+        return false;
+    }
+    let mut text = String::new();
+    for f in &skipped {
+        let place = f.primary.as_ref().map(|label| {
+            let at = ws.sources.line_col(label.span.file, label.span.range.start);
+            format!(
+                " (at {}:{}:{})",
+                ws.sources.get(label.span.file).display,
+                at.line,
+                at.column
+            )
+        });
+        text.push_str(&format!(
+            "driftlint: skipped: {}{}\n",
+            f.message,
+            place.unwrap_or_default()
+        ));
+    }
+    let count = skipped.len();
+    text.push_str(&format!(
+        "driftlint: {count} revision file{s} could not be read and {verb} left out of {output}; \
+         fix {them} (`driftlint check` shows where) and run again\n",
+        s = if count == 1 { "" } else { "s" },
+        verb = if count == 1 { "is" } else { "are" },
+        them = if count == 1 { "it" } else { "them" },
+    ));
+    eprint!("{}", report::escape_text(&text));
+    true
+}
+
+/// Exit 2 (the job was not fully done) when revision files were skipped, else 0.
+fn skipped_exit_code(skipped: bool) -> ExitCode {
+    if skipped {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn graph(args: &GraphArgs) -> Outcome {
@@ -390,7 +442,7 @@ fn graph(args: &GraphArgs) -> Outcome {
         GraphFormat::Json => report::graph::json(&ws.sources, &ws.revisions, &ws.graph),
     };
     emit(&text)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(skipped_exit_code(report_skipped(&ws, "the graph above")))
 }
 
 #[derive(Debug, thiserror::Error, Diagnostic)]
@@ -429,7 +481,7 @@ fn schema(args: &SchemaArgs) -> Outcome {
         SchemaFormat::Sql => crate::schema::render::to_sql(&replayed.schema),
     };
     emit(&text)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(skipped_exit_code(report_skipped(&ws, "the schema above")))
 }
 
 #[derive(Debug, thiserror::Error, Diagnostic)]

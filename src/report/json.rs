@@ -122,7 +122,8 @@ pub fn render(sources: &Sources, findings: &[Finding]) -> String {
             info: summary.info,
         },
     };
-    let mut out = serde_json::to_string_pretty(&report).expect("report structs serialise");
+    let mut out =
+        super::json_safe(serde_json::to_string_pretty(&report).expect("report structs serialise"));
     out.push('\n');
     out
 }

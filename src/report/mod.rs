@@ -221,6 +221,27 @@ pub fn escape_line(text: &str) -> std::borrow::Cow<'_, str> {
     escape_with(text, is_unsafe_char)
 }
 
+/// Serialised JSON with the unsafe characters serde_json leaves raw (DEL, C1 controls, the
+/// bidirectional overrides and isolates; it escapes C0 itself) written as `\uXXXX` escapes:
+/// the same document, but safe to print on a terminal. Outside strings JSON is ASCII, so every
+/// such character is inside a string, where the escape means the same character. (The line
+/// breaks of pretty printing are the only C0 characters left, and they are outside strings.)
+pub fn json_safe(json: String) -> String {
+    let unsafe_in_json = |c: char| c >= '\u{7f}' && is_unsafe_char(c);
+    if !json.chars().any(unsafe_in_json) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if unsafe_in_json(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn escape_with(text: &str, unsafe_char: impl Fn(char) -> bool) -> std::borrow::Cow<'_, str> {
     if !text.chars().any(&unsafe_char) {
         return std::borrow::Cow::Borrowed(text);
@@ -270,5 +291,17 @@ mod tests {
             escape_text("plain é"),
             std::borrow::Cow::Borrowed(_)
         ));
+    }
+
+    #[test]
+    fn json_keeps_its_meaning_with_c1_and_bidi_characters_escaped() {
+        let value = serde_json::json!({ "id": "a\u{1b}b\u{9b}c\u{202e}d\u{7f}é\n" });
+        let pretty = json_safe(serde_json::to_string_pretty(&value).unwrap());
+        assert_eq!(
+            pretty,
+            "{\n  \"id\": \"a\\u001bb\\u009bc\\u202ed\\u007fé\\n\"\n}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&pretty).unwrap();
+        assert_eq!(back, value);
     }
 }

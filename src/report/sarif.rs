@@ -135,7 +135,8 @@ pub fn render(sources: &Sources, findings: &[Finding]) -> String {
             "results": results,
         }]
     });
-    let mut out = serde_json::to_string_pretty(&log).expect("SARIF values serialise");
+    let mut out =
+        super::json_safe(serde_json::to_string_pretty(&log).expect("SARIF values serialise"));
     out.push('\n');
     out
 }

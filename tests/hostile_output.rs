@@ -1,0 +1,175 @@
+//! The built binary on hostile input: long lines, control characters in revision ids and file
+//! names, revision files that cannot be read by `schema`, `heads` and `graph`, symlinks out of
+//! the project, and secrets in URLs and settings.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Runs driftlint in `cwd` with `args`, without colour and at a fixed width.
+fn driftlint(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_driftlint"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "100")
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn a_finding_past_column_65536_is_rendered_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "versions/a1.py",
+        &format!(
+            "revision = 'a1'\nx = '{}'; down_revision = 'missing'\n",
+            "a".repeat(70_000)
+        ),
+    );
+    let o = driftlint(dir.path(), &["check", "--migrations", "versions"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("[versions/a1.py:2:70009]"), "{out}");
+    assert!(out.contains("…"), "{out}");
+    assert!(out.len() < 2_000, "{} bytes", out.len());
+}
+
+#[test]
+fn ten_thousand_missing_parents_in_one_line_render_in_bounded_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let parents: Vec<String> = (0..10_000).map(|i| format!("'m{i:05}'")).collect();
+    write(
+        dir.path(),
+        "versions/a1.py",
+        &format!(
+            "revision = 'a1'\ndown_revision = ({})\n",
+            parents.join(", ")
+        ),
+    );
+    let o = driftlint(dir.path(), &["check", "--migrations", "versions"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("driftlint: 10000 errors"),
+        "{}",
+        &out[out.len() - 200..]
+    );
+    // Each finding shows a window of the 100 KB line, not the line.
+    assert!(out.len() < 10_000 * 1_500, "{} bytes", out.len());
+}
+
+#[test]
+fn control_characters_in_revision_ids_and_names_are_escaped_in_every_output() {
+    let dir = tempfile::tempdir().unwrap();
+    // A raw CR would end the Python string literal; the file name has one.
+    let nasty = "\u{1b}]0;owned\u{7}\u{1b}[2J\u{202e}\u{9b}";
+    write(
+        dir.path(),
+        "versions/a1.py",
+        &format!("revision = 'a1{nasty}'\ndown_revision = 'gone{nasty}'\n"),
+    );
+    write(
+        dir.path(),
+        &format!("versions/b{nasty}\r.py"),
+        "revision = 'b1'\ndown_revision = 'a1'\n",
+    );
+    for format in ["human", "github", "json", "sarif"] {
+        let o = driftlint(
+            dir.path(),
+            &["check", "--migrations", "versions", "--format", format],
+        );
+        assert_eq!(o.status.code(), Some(1), "{format}: {}", stderr(&o));
+        let out = stdout(&o);
+        assert!(out.contains("gone"), "{format}: {out}");
+        for bad in ['\u{1b}', '\u{7}', '\u{9b}', '\r', '\u{202e}'] {
+            assert!(!out.contains(bad), "{format}: {bad:?} in {out:?}");
+        }
+        if format == "json" || format == "sarif" {
+            let value: serde_json::Value = serde_json::from_str(&out).unwrap();
+            assert!(
+                value.to_string().contains("\\u001b]0;owned"),
+                "{format}: {out}"
+            );
+        }
+        if format != "json" && format != "sarif" {
+            assert!(out.contains("\\x1b]0;owned\\x07"), "{format}: {out}");
+        }
+        if format == "github" {
+            for line in out.lines() {
+                assert!(
+                    line.starts_with("::"),
+                    "a line that is not a command: {line:?}"
+                );
+            }
+        }
+    }
+    for command in [
+        &["heads"][..],
+        &["graph"][..],
+        &["graph", "--format", "dot"][..],
+        &["graph", "--format", "json"][..],
+    ] {
+        let mut args = command.to_vec();
+        args.extend(["--migrations", "versions"]);
+        let o = driftlint(dir.path(), &args);
+        let all = format!("{}{}", stdout(&o), stderr(&o));
+        for bad in ['\u{1b}', '\u{7}', '\u{9b}', '\r', '\u{202e}'] {
+            assert!(!all.contains(bad), "{args:?}: {bad:?} in {all:?}");
+        }
+    }
+}
+
+#[test]
+fn schema_heads_and_graph_name_a_skipped_revision_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "versions/a1.py",
+        "revision = 'a1'\ndown_revision = None\n",
+    );
+    write(
+        dir.path(),
+        "versions/b2.py",
+        "revision = 'b2'\ndown_revision = 'a1'\n\ndef upgrade(:\n",
+    );
+    for command in ["schema", "heads", "graph"] {
+        let o = driftlint(dir.path(), &[command, "--migrations", "versions"]);
+        assert_eq!(o.status.code(), Some(2), "{command}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains("driftlint: skipped: versions/b2.py is not valid Python")
+                && err.contains("(at versions/b2.py:4:"),
+            "{command}: {err}"
+        );
+        assert!(
+            err.contains("1 revision file could not be read and is left out of"),
+            "{command}: {err}"
+        );
+    }
+    // What could be read is still printed.
+    let heads = driftlint(dir.path(), &["heads", "--migrations", "versions"]);
+    assert_eq!(stdout(&heads), "a1 (head)\n");
+    // Without the broken file all three are clean.
+    std::fs::remove_file(dir.path().join("versions/b2.py")).unwrap();
+    for command in ["schema", "heads", "graph"] {
+        let o = driftlint(dir.path(), &[command, "--migrations", "versions"]);
+        assert_eq!(o.status.code(), Some(0), "{command}: {}", stderr(&o));
+        assert_eq!(stderr(&o), "", "{command}");
+    }
+}
