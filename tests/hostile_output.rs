@@ -173,3 +173,56 @@ fn schema_heads_and_graph_name_a_skipped_revision_and_exit_2() {
         assert_eq!(stderr(&o), "", "{command}");
     }
 }
+
+#[test]
+fn a_url_without_at_does_not_print_its_password() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "versions/a1.py",
+        "revision = 'a1'\ndown_revision = None\n",
+    );
+    for url in [
+        "postgresql://app:S3cret-db.internal/app",
+        "postgresql://app:S3cret-db.internal:5432/app",
+        "postgresql+psycopg2://app:S3cret@db/app?sslmode=S3cret",
+        "host=db password=S3cret port=S3cret",
+    ] {
+        let o = driftlint(
+            dir.path(),
+            &["check", "--migrations", "versions", "--database-url", url],
+        );
+        assert_eq!(o.status.code(), Some(2), "{url}");
+        let all = format!("{}{}", stdout(&o), stderr(&o));
+        assert!(all.contains("invalid database URL"), "{url}: {all}");
+        assert!(!all.contains("S3cret"), "{url}: {all}");
+    }
+}
+
+#[test]
+fn a_database_url_in_pyproject_is_not_echoed_by_the_configuration_error() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "versions/a1.py",
+        "revision = 'a1'\ndown_revision = None\n",
+    );
+    for setting in [
+        "database-url = \"postgresql://app:S3cret@db.internal/app\"",
+        "format = \"postgresql://app:S3cret@db.internal/app\"",
+        "migrations = [\"host=db password=S3cret\"]",
+    ] {
+        write(
+            dir.path(),
+            "pyproject.toml",
+            &format!("[tool.driftlint]\n{setting}\n"),
+        );
+        let o = driftlint(dir.path(), &["check", "--migrations", "versions"]);
+        assert_eq!(o.status.code(), Some(2), "{setting}");
+        let err = stderr(&o);
+        assert!(err.contains("[tool.driftlint]"), "{setting}: {err}");
+        assert!(err.contains("pyproject.toml:2"), "{setting}: {err}");
+        assert!(!err.contains("S3cret"), "{setting}: {err}");
+        assert!(!err.contains("db.internal"), "{setting}: {err}");
+    }
+}
