@@ -226,3 +226,87 @@ fn a_database_url_in_pyproject_is_not_echoed_by_the_configuration_error() {
         assert!(!err.contains("db.internal"), "{setting}: {err}");
     }
 }
+
+#[test]
+fn revision_files_linked_outside_the_project_are_skipped_with_a_warning() {
+    let outside = tempfile::tempdir().unwrap();
+    write(
+        outside.path(),
+        "secret.py",
+        "revision = 'leak'\ndown_revision = 'TOKEN_hunter2'\n",
+    );
+    write(
+        outside.path(),
+        "elsewhere/e5.py",
+        "revision = 'e5'\ndown_revision = 'TOKEN_hunter2'\n",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path();
+    write(
+        project,
+        "migrations/versions/a1.py",
+        "revision = 'a1'\ndown_revision = None\n",
+    );
+    write(
+        project,
+        "shared/b2.py",
+        "revision = 'b2'\ndown_revision = 'a1'\n",
+    );
+    std::fs::write(project.join("migrations/env.py"), "").unwrap();
+    let link = |target: &Path, name: &str| {
+        std::os::unix::fs::symlink(target, project.join(name)).unwrap();
+    };
+    link(
+        &outside.path().join("secret.py"),
+        "migrations/versions/c3.py",
+    );
+    link(Path::new("/proc/self/environ"), "migrations/versions/d4.py");
+    // Inside the project: read as before.
+    link(&project.join("shared/b2.py"), "migrations/versions/b2.py");
+    let o = Command::new(env!("CARGO_BIN_EXE_driftlint"))
+        .args(["check", "--migrations", "migrations", "--format", "json"])
+        .current_dir(project)
+        .env("SECRET_TOKEN", "TOKEN_hunter2")
+        .output()
+        .unwrap();
+    let (out, err) = (stdout(&o), stderr(&o));
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(
+        !out.contains("hunter2") && !err.contains("hunter2"),
+        "{out}{err}"
+    );
+    for name in ["c3.py", "d4.py"] {
+        assert!(
+            err.contains(&format!(
+                "driftlint: warning: skipped migrations/versions/{name}: a symbolic link to"
+            )),
+            "{err}"
+        );
+    }
+    assert!(!err.contains("b2.py"), "{err}");
+    let heads = driftlint(project, &["heads", "--migrations", "migrations"]);
+    assert_eq!(stdout(&heads), "b2 (head)\n", "{}", stderr(&heads));
+
+    // A version directory that is itself a link out of the project.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let linked = elsewhere.path();
+    write(
+        linked,
+        "alembic.ini",
+        "[alembic]\nscript_location = migrations\nversion_locations = %(here)s/migrations/versions %(here)s/more\n",
+    );
+    write(linked, "migrations/env.py", "");
+    write(
+        linked,
+        "migrations/versions/a1.py",
+        "revision = 'a1'\ndown_revision = None\n",
+    );
+    std::os::unix::fs::symlink(outside.path().join("elsewhere"), linked.join("more")).unwrap();
+    let o = driftlint(linked, &["heads"]);
+    assert_eq!(stdout(&o), "a1 (head)\n", "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("driftlint: warning: skipped more: a symbolic link to"),
+        "{}",
+        stderr(&o)
+    );
+}

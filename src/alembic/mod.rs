@@ -14,7 +14,7 @@ mod discover;
 mod ini;
 mod revision;
 
-pub use discover::{Project, discover, revision_files};
+pub use discover::{OutsideLink, Project, discover, links_outside_project, revision_files};
 pub(crate) use discover::{is_revision_file_name, is_skipped_name};
 pub use revision::{
     LoadOptions, Loaded, RevisionInput, load, load_files, load_files_with, load_inputs, load_with,

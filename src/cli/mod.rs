@@ -174,6 +174,7 @@ fn load_workspace(
     options: LoadOptions,
 ) -> Result<Workspace, Failure> {
     let project = discover(cwd, migrations)?;
+    warn_outside_links(&project);
     let mut sources = Sources::new();
     let loaded = crate::alembic::load_with(&project, &mut sources, options)?;
     let graph = RevisionGraph::build(&loaded.revisions);
@@ -186,6 +187,20 @@ fn load_workspace(
         expectations: None,
         after_merge: None,
     })
+}
+
+/// Names on standard error each symbolic link among the revision files (or version directory)
+/// that was skipped because it points outside the project; what it points at is not read.
+fn warn_outside_links(project: &crate::alembic::Project) {
+    for outside in crate::alembic::links_outside_project(project) {
+        eprintln!(
+            "driftlint: warning: skipped {}: a symbolic link to {}, outside the project; \
+             driftlint reads no revision file from there (copy the file into the versions \
+             directory, or link to a file inside the project)",
+            report::escape_line(&crate::source::display_path(&outside.link)),
+            report::escape_line(&outside.target.display().to_string()),
+        );
+    }
 }
 
 /// Loads the revision files and the expectations: the file or directory given, else
