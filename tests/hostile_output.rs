@@ -310,3 +310,39 @@ fn revision_files_linked_outside_the_project_are_skipped_with_a_warning() {
         stderr(&o)
     );
 }
+
+#[test]
+fn errors_on_standard_error_escape_control_characters_too() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "versions/a1.py",
+        "revision = 'a1'\ndown_revision = None\n",
+    );
+    for args in [
+        &["check", "--migrations", "v\u{1b}]0;x\u{7}"][..],
+        &[
+            "check",
+            "--migrations",
+            "versions",
+            "--expectations",
+            "e\u{1b}[2J.yaml",
+        ][..],
+        &[
+            "check",
+            "--migrations",
+            "versions",
+            "--database-url",
+            "postgresql://u@h/d?sslmode=x\u{1b}[2J",
+        ][..],
+    ] {
+        let o = driftlint(dir.path(), args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = stderr(&o);
+        assert!(err.contains("\\x1b"), "{args:?}: {err}");
+        assert!(
+            !err.contains('\u{1b}') && !err.contains('\u{7}'),
+            "{args:?}: {err:?}"
+        );
+    }
+}

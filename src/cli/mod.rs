@@ -114,28 +114,40 @@ pub fn run() -> ExitCode {
         Ok(code) => code,
         Err(Failure::BrokenPipe) => ExitCode::SUCCESS,
         Err(Failure::Io(e)) => {
-            eprintln!("driftlint: {e}");
+            eprintln!("driftlint: {}", report::escape_text(&e.to_string()));
             ExitCode::from(2)
         }
         Err(Failure::Live(e)) => {
-            eprint!("{}", live::error_lines(&e));
+            eprint!("{}", report::escape_text(&live::error_lines(&e)));
             ExitCode::from(2)
         }
         Err(Failure::Line(text)) => {
-            eprintln!("driftlint: {text}");
+            eprintln!("driftlint: {}", report::escape_text(&text));
             ExitCode::from(2)
         }
         Err(Failure::Diagnostic(d)) => {
-            let theme = if term.color && io::stderr().is_terminal() {
-                GraphicalTheme::unicode()
-            } else {
-                GraphicalTheme::unicode_nocolor()
+            let render = |theme: GraphicalTheme| {
+                let mut text = String::new();
+                let handler = GraphicalReportHandler::new_themed(theme).with_width(term.width);
+                if handler.render_report(&mut text, d.as_ref()).is_err() {
+                    text = format!("driftlint: {d}\n");
+                }
+                text
             };
-            let mut text = String::new();
-            let handler = GraphicalReportHandler::new_themed(theme).with_width(term.width);
-            if handler.render_report(&mut text, d.as_ref()).is_err() {
-                text = format!("driftlint: {d}\n");
-            }
+            // Rendered without colour first: when outside text in the message or the shown
+            // source holds control characters, that plain rendering is printed with them
+            // written visibly (the colour theme's own escapes would be escaped too).
+            let plain = render(GraphicalTheme::unicode_nocolor());
+            let text = if plain
+                .chars()
+                .any(|c| c != '\n' && report::is_unsafe_char(c))
+            {
+                report::escape_text(&plain).into_owned()
+            } else if term.color && io::stderr().is_terminal() {
+                render(GraphicalTheme::unicode())
+            } else {
+                plain
+            };
             eprint!("{text}");
             ExitCode::from(2)
         }
