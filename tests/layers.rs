@@ -2,6 +2,9 @@
 //! ARCHITECTURE.md (between the `layers` markers), lowest first. A `crate::` path in a module's
 //! code (tests aside) may name its own module or one listed before it, never one after.
 
+// Test helpers fail the test by panicking, as the tests themselves do.
+#![allow(clippy::panic, clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

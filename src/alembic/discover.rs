@@ -144,9 +144,73 @@ pub fn discover(cwd: &Path, migrations: Option<&Path>) -> Result<Project, Error>
 /// The revision files of `project`: every `.py` file in its version directories (below them
 /// too when `project.recursive`), sorted by path, each listed once. Skips `__pycache__`, hidden
 /// files and directories, editor backups and lock files, and `__init__.py`.
+///
+/// A symbolic link (a revision file, or a version directory itself) whose target lies outside
+/// the project is not listed: a revision "file" linked to `/proc/self/environ` would otherwise be
+/// read and shown. [`links_outside_project`] names them, for a warning.
 pub fn revision_files(project: &Project) -> Result<Vec<PathBuf>, Error> {
+    walk(project).map(|(files, _)| files)
+}
+
+/// A symbolic link among the revision files, or a version directory that is one, whose target
+/// lies outside the project (the working directory, the script directory and its parent, the
+/// version directory the link is in). Its target is not read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutsideLink {
+    /// The link, as found.
+    pub link: PathBuf,
+    /// Where it points (resolved).
+    pub target: PathBuf,
+}
+
+/// The links [`revision_files`] leaves out because they point outside the project.
+pub fn links_outside_project(project: &Project) -> Vec<OutsideLink> {
+    walk(project)
+        .map(|(_, outside)| outside)
+        .unwrap_or_default()
+}
+
+/// The directories a link may point into: the working directory, the script directory and the
+/// directory holding it (where `alembic.ini` usually is), resolved.
+fn project_roots(project: &Project) -> Vec<PathBuf> {
+    let mut roots = Vec::new();
+    if let Ok(cwd) = std::env::current_dir() {
+        roots.extend(fs::canonicalize(cwd));
+    }
+    if let Some(script_dir) = &project.script_dir {
+        if let Some(parent) = script_dir.parent() {
+            roots.extend(fs::canonicalize(parent));
+        }
+        roots.extend(fs::canonicalize(script_dir));
+    }
+    roots
+}
+
+fn walk(project: &Project) -> Result<(Vec<PathBuf>, Vec<OutsideLink>), Error> {
     let mut files = Vec::new();
+    let mut outside = Vec::new();
+    let roots = project_roots(project);
+    let inside = |target: &Path, extra: Option<&Path>| {
+        roots
+            .iter()
+            .map(PathBuf::as_path)
+            .chain(extra)
+            .any(|root| target.starts_with(root))
+    };
     for dir in &project.version_dirs {
+        let resolved_dir = fs::canonicalize(dir).ok();
+        // A version directory that is itself a link out of the project (its files would be
+        // read from there).
+        if fs::symlink_metadata(dir).is_ok_and(|meta| meta.file_type().is_symlink())
+            && let Some(target) = &resolved_dir
+            && !inside(target, None)
+        {
+            outside.push(OutsideLink {
+                link: dir.clone(),
+                target: target.clone(),
+            });
+            continue;
+        }
         let max_depth = if project.recursive { usize::MAX } else { 1 };
         // Links are not followed while walking, which spares a `stat` per file; a linked file
         // is still read (below), as Alembic's `os.walk` lists it, and a linked directory is not
@@ -169,17 +233,29 @@ pub fn revision_files(project: &Project) -> Result<Vec<PathBuf>, Error> {
             })?;
             let file_type = entry.file_type();
             let is_file = file_type.is_file() || (file_type.is_symlink() && entry.path().is_file());
-            if is_file && is_revision_file_name(&entry.file_name().to_string_lossy()) {
-                files.push(entry.into_path());
+            if !is_file || !is_revision_file_name(&entry.file_name().to_string_lossy()) {
+                continue;
             }
+            if file_type.is_symlink()
+                && let Ok(target) = fs::canonicalize(entry.path())
+                && !inside(&target, resolved_dir.as_deref())
+            {
+                outside.push(OutsideLink {
+                    link: entry.into_path(),
+                    target,
+                });
+                continue;
+            }
+            files.push(entry.into_path());
         }
     }
+    outside.sort_by(|a, b| a.link.cmp(&b.link));
     // One sort of the whole list (rather than per directory while walking) is the cheap part
     // of listing thousands of files.
     files.sort_unstable_by(|a, b| compare_paths(a, b));
     // Alembic loads a file reachable through two version locations once.
     files.dedup();
-    Ok(files)
+    Ok((files, outside))
 }
 
 /// The order of `Path`'s `Ord` (component by component, so a directory's files stay together)

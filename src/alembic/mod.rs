@@ -16,7 +16,7 @@ mod ini;
 pub mod problems;
 mod revision;
 
-pub use discover::{Flavor, Project, discover, revision_files};
+pub use discover::{Flavor, OutsideLink, Project, discover, links_outside_project, revision_files};
 pub(crate) use discover::{is_revision_file_name, is_skipped_name};
 pub use revision::{
     LoadOptions, Loaded, RevisionInput, load, load_files, load_files_with, load_inputs, load_with,

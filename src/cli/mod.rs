@@ -132,31 +132,43 @@ pub fn run() -> ExitCode {
         Ok(code) => code,
         Err(Failure::BrokenPipe) => ExitCode::SUCCESS,
         Err(Failure::Io(e)) => {
-            eprintln!("driftlint: {e}");
+            eprintln!("driftlint: {}", report::escape_text(&e.to_string()));
             ExitCode::from(2)
         }
         Err(Failure::Live(e)) => {
-            eprint!("{}", live::error_lines(&e));
+            eprint!("{}", report::escape_text(&live::error_lines(&e)));
             ExitCode::from(2)
         }
         Err(Failure::Line(text)) => {
-            eprintln!("driftlint: {text}");
+            eprintln!("driftlint: {}", report::escape_text(&text));
             ExitCode::from(2)
         }
         Err(Failure::Diagnostic(d)) => {
-            let theme = if term.color && io::stderr().is_terminal() {
-                GraphicalTheme::unicode()
-            } else {
-                GraphicalTheme::unicode_nocolor()
+            let render = |theme: GraphicalTheme| {
+                let mut text = String::new();
+                let handler = GraphicalReportHandler::new_themed(theme).with_width(term.width);
+                if handler
+                    .render_report(&mut text, &Untitled(d.as_ref()))
+                    .is_err()
+                {
+                    text = format!("driftlint: {d}\n");
+                }
+                text
             };
-            let mut text = String::new();
-            let handler = GraphicalReportHandler::new_themed(theme).with_width(term.width);
-            if handler
-                .render_report(&mut text, &Untitled(d.as_ref()))
-                .is_err()
+            // Rendered without colour first: when outside text in the message or the shown
+            // source holds control characters, that plain rendering is printed with them
+            // written visibly (the colour theme's own escapes would be escaped too).
+            let plain = render(GraphicalTheme::unicode_nocolor());
+            let text = if plain
+                .chars()
+                .any(|c| c != '\n' && report::is_unsafe_char(c))
             {
-                text = format!("driftlint: {d}\n");
-            }
+                report::escape_text(&plain).into_owned()
+            } else if term.color && io::stderr().is_terminal() {
+                render(GraphicalTheme::unicode())
+            } else {
+                plain
+            };
             eprint!("{text}");
             ExitCode::from(2)
         }
@@ -303,6 +315,7 @@ fn load_workspace(
     options: LoadOptions,
 ) -> Result<Workspace, Failure> {
     let project = discover(cwd, migrations)?;
+    warn_outside_links(&project);
     let mut sources = Sources::new();
     let loaded = crate::alembic::load_with(&project, &mut sources, options)?;
     let graph = RevisionGraph::build(&loaded.revisions);
@@ -315,6 +328,20 @@ fn load_workspace(
         expectations: None,
         after_merge: None,
     })
+}
+
+/// Names on standard error each symbolic link among the revision files (or version directory)
+/// that was skipped because it points outside the project; what it points at is not read.
+fn warn_outside_links(project: &crate::alembic::Project) {
+    for outside in crate::alembic::links_outside_project(project) {
+        eprintln!(
+            "driftlint: warning: skipped {}: a symbolic link to {}, outside the project; \
+             driftlint reads no revision file from there (copy the file into the versions \
+             directory, or link to a file inside the project)",
+            report::escape_line(&crate::source::display_path(&outside.link)),
+            report::escape_line(&outside.target.display().to_string()),
+        );
+    }
 }
 
 /// Loads the revision files and the expectations: the file or directory given, else
@@ -481,11 +508,63 @@ fn heads(args: &InputArgs) -> Outcome {
     if let Some(after_merge) = &ws.after_merge {
         crate::against::explain_after_merge(after_merge, &ws.revisions, &ws.graph, &mut findings);
     }
+    let skipped = report_skipped(&ws, "the heads above");
     if let Some(f) = findings.first() {
-        eprintln!("driftlint: {}", f.message);
-        return Ok(ExitCode::from(1));
+        eprintln!("driftlint: {}", report::escape_text(&f.message));
+        if !skipped {
+            return Ok(ExitCode::from(1));
+        }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(skipped_exit_code(skipped))
+}
+
+/// Names on standard error each revision file that could not be read (and so is missing from
+/// what `schema`, `heads` or `graph` printed, described by `output`); `true` when there was one.
+fn report_skipped(ws: &Workspace, output: &str) -> bool {
+    let skipped: Vec<&Finding> = ws
+        .input_findings
+        .iter()
+        .filter(|f| f.rule == Rule::UnparsableMigration && f.severity == Severity::Error)
+        .collect();
+    if skipped.is_empty() {
+        return false;
+    }
+    let mut text = String::new();
+    for f in &skipped {
+        let place = f.primary.as_ref().map(|label| {
+            let at = ws.sources.line_col(label.span.file, label.span.range.start);
+            format!(
+                " (at {}:{}:{})",
+                ws.sources.get(label.span.file).display,
+                at.line,
+                at.column
+            )
+        });
+        text.push_str(&format!(
+            "driftlint: skipped: {}{}\n",
+            f.message,
+            place.unwrap_or_default()
+        ));
+    }
+    let count = skipped.len();
+    text.push_str(&format!(
+        "driftlint: {count} revision file{s} could not be read and {verb} left out of {output}; \
+         fix {them} (`driftlint check` shows where) and run again\n",
+        s = if count == 1 { "" } else { "s" },
+        verb = if count == 1 { "is" } else { "are" },
+        them = if count == 1 { "it" } else { "them" },
+    ));
+    eprint!("{}", report::escape_text(&text));
+    true
+}
+
+/// Exit 2 (the job was not fully done) when revision files were skipped, else 0.
+fn skipped_exit_code(skipped: bool) -> ExitCode {
+    if skipped {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn graph(args: &GraphArgs) -> Outcome {
@@ -501,7 +580,7 @@ fn graph(args: &GraphArgs) -> Outcome {
         GraphFormat::Json => report::graph::json(&ws.sources, &ws.revisions, &ws.graph),
     };
     emit(&text)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(skipped_exit_code(report_skipped(&ws, "the graph above")))
 }
 
 #[derive(Debug, thiserror::Error, Diagnostic)]
@@ -540,7 +619,7 @@ fn schema(args: &SchemaArgs) -> Outcome {
         SchemaFormat::Sql => crate::schema::render::to_sql(&replayed.schema),
     };
     emit(&text)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(skipped_exit_code(report_skipped(&ws, "the schema above")))
 }
 
 #[derive(Debug, thiserror::Error, Diagnostic)]

@@ -18,7 +18,7 @@ pub(super) fn apply(
     if matches!(cli.command, Command::Explain(_) | Command::Completions(_)) {
         return Ok(());
     }
-    let loaded = config::load(cwd).map_err(|error| Failure::Diagnostic(error))?;
+    let loaded = config::load(cwd).map_err(|error| Failure::from(redacted(&error)))?;
     let Some(config) = loaded else {
         return Ok(());
     };
@@ -95,6 +95,96 @@ pub(super) fn configured_database_url(
         "--live reads the database URL from {variable} (database-url-env in pyproject.toml's \
          [tool.driftlint]), which is set neither in the environment nor in .env"
     )))
+}
+
+/// `[tool.driftlint]` could not be read: the configuration error as the user sees it, with
+/// every URL value and `password = …` in the file's text and the message masked (a
+/// `database-url` someone wrote there, a connection string under another key). The masks keep
+/// each masked character's byte length, so the labels still point at the right place.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("{message}")]
+#[diagnostic(code(driftlint::config_invalid))]
+struct ConfigError {
+    message: String,
+    #[help]
+    help: Option<String>,
+    #[source_code]
+    source_code: Option<miette::NamedSource<String>>,
+    #[label(collection)]
+    labels: Vec<miette::LabeledSpan>,
+}
+
+fn redacted(error: &config::Error) -> ConfigError {
+    use miette::Diagnostic;
+    let text = std::fs::read(&error.path)
+        .ok()
+        .map(|bytes| mask_secrets(&String::from_utf8_lossy(&bytes)));
+    let labels: Vec<miette::LabeledSpan> = error
+        .labels()
+        .map(|labels| labels.collect())
+        .unwrap_or_default();
+    let source_code = text.map(|text| {
+        miette::NamedSource::new(crate::source::display_path(&error.path), text)
+            .with_language("TOML")
+    });
+    ConfigError {
+        message: mask_secrets(&error.to_string()),
+        help: error.help().map(|help| help.to_string()),
+        // Without the text, the labels would point into nothing.
+        labels: if source_code.is_some() {
+            labels
+        } else {
+            Vec::new()
+        },
+        source_code,
+    }
+}
+
+/// `text` with the secrets it may hold replaced by `*`, byte for byte: everything after
+/// `scheme://` up to a space, quote or line end, and the value after `password =` or
+/// `password:`.
+fn mask_secrets(text: &str) -> String {
+    let mut masked = vec![false; text.len()];
+    let ends_value = |c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | ',' | '}');
+    let mut from = 0;
+    while let Some(found) = text[from..].find("://") {
+        let start = from + found + 3;
+        let end = text[start..]
+            .find(ends_value)
+            .map_or(text.len(), |at| start + at);
+        masked[start..end].iter_mut().for_each(|m| *m = true);
+        from = start;
+    }
+    let lower = text.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(found) = lower[from..].find("password") {
+        let mut at = from + found + "password".len();
+        from = at;
+        let rest = &text[at..];
+        let trimmed = rest.trim_start_matches([' ', '\t', '"', '\'']);
+        let Some(value) = trimmed
+            .strip_prefix('=')
+            .or_else(|| trimmed.strip_prefix(':'))
+        else {
+            continue;
+        };
+        at += rest.len() - value.len();
+        let value_text = value.trim_start_matches([' ', '\t', '"', '\'']);
+        at += value.len() - value_text.len();
+        let end = value_text
+            .find(ends_value)
+            .map_or(text.len(), |end| at + end);
+        masked[at..end].iter_mut().for_each(|m| *m = true);
+    }
+    text.char_indices()
+        .map(|(at, c)| {
+            if masked[at] {
+                "*".repeat(c.len_utf8())
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 fn fill<T: Clone>(slot: &mut Option<T>, setting: &Option<T>) {
@@ -174,6 +264,25 @@ mod tests {
         assert_eq!(args.input.migrations, Some(PathBuf::from("other")));
         assert_eq!(args.format, CheckFormat::Human);
         assert!(!args.deny_warnings);
+    }
+
+    #[test]
+    fn secrets_in_configuration_text_are_masked_byte_for_byte() {
+        let text = "[tool.driftlint]\ndatabase-url = \"postgresql://app:S3cret@db/app\"\n\
+                    dsn = 'host=db password=Hunter2 user=x'\nother = \"password: pässword1\"\n";
+        let masked = mask_secrets(text);
+        assert_eq!(masked.len(), text.len());
+        for secret in ["S3cret", "Hunter2", "pässword1", "app:", "@db"] {
+            assert!(!masked.contains(secret), "{secret} in {masked}");
+        }
+        assert!(
+            masked.contains("database-url = \"postgresql://"),
+            "{masked}"
+        );
+        assert!(masked.contains("user=x"), "{masked}");
+        // Lines keep their lengths, so spans into the text stay on the same line.
+        let lines = |t: &str| t.lines().map(str::len).collect::<Vec<_>>();
+        assert_eq!(lines(&masked), lines(text));
     }
 
     #[test]

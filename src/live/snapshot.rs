@@ -91,6 +91,8 @@ pub struct LiveSnapshot {
     /// default), keyed by `(schema, table, column)`; `None` for an empty table. Columns the role
     /// may not read are absent.
     pub column_max: HashMap<(String, String, String), Option<i64>>,
+    /// What the version table is and what its rows hold beyond `versions`.
+    pub version_details: VersionDetails,
     /// Sequences and columns that could not be read for lack of privileges, as qualified names
     /// (`public.users_id_seq`, `public.users.id`).
     pub unreadable: Vec<String>,
@@ -102,6 +104,44 @@ pub struct LiveSnapshot {
     pub connections: usize,
     /// `server_version`, as `15.18 (Debian 15.18-0+deb12u1)`.
     pub server_version: String,
+}
+
+/// The version table beyond its rows: what kind of relation the name resolves to, and how many
+/// rows hold NULL (left out of [`LiveSnapshot::versions`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VersionDetails {
+    /// `None` for an ordinary (or partitioned) table, else what it is instead.
+    pub kind: Option<RelationKind>,
+    /// Rows whose `version_num` is NULL.
+    pub null_rows: usize,
+}
+
+/// A relation that is not an ordinary table, as `pg_class.relkind` says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RelationKind {
+    View,
+    MaterializedView,
+    ForeignTable,
+}
+
+impl RelationKind {
+    fn from_relkind(relkind: &str) -> Option<RelationKind> {
+        match relkind {
+            "v" => Some(RelationKind::View),
+            "m" => Some(RelationKind::MaterializedView),
+            "f" => Some(RelationKind::ForeignTable),
+            _ => None,
+        }
+    }
+
+    /// `a view`, `a materialized view`, `a foreign table`.
+    pub fn described(self) -> &'static str {
+        match self {
+            RelationKind::View => "a view",
+            RelationKind::MaterializedView => "a materialized view",
+            RelationKind::ForeignTable => "a foreign table",
+        }
+    }
 }
 
 /// Reads `url`'s database with default options and the given timeout.
@@ -365,10 +405,12 @@ impl ReadOnlySession {
         builder.sequences(&catalog.sequences)?;
         builder.default_sequences(&catalog.default_sequences)?;
         builder.enums(&catalog.enums)?;
+        let mut version_kind = None;
         let version_table = match catalog.version_tables.first() {
             Some(row) => {
                 let schema: String = get(row, 0, CATALOG)?;
                 let readable: bool = get(row, 1, CATALOG)?;
+                version_kind = RelationKind::from_relkind(&get::<String>(row, 2, CATALOG)?);
                 Some((schema, readable))
             }
             None => None,
@@ -404,6 +446,10 @@ impl ReadOnlySession {
             version_table: version_table
                 .map(|(schema, _)| (schema, self.options.version_table.clone())),
             column_max: data.column_max,
+            version_details: VersionDetails {
+                kind: version_kind,
+                null_rows: data.null_versions,
+            },
             unreadable: builder.unreadable,
             round_trips: self.round_trips,
             connections: self.connections(),
@@ -508,11 +554,14 @@ impl ReadOnlySession {
              WHERE {USER_SCHEMAS} \
              GROUP BY n.nspname, t.typname ORDER BY 1, 2"
         );
+        // Whatever relation the name resolves to (a view or a materialized view is read as
+        // well, and said to be one), as Alembic's `SELECT` from it would find it.
         let version_table_sql = format!(
             "SELECT n.nspname::text, \
-                    has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT') \
+                    has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT'), \
+                    c.relkind::text \
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-             WHERE c.relname = $1 AND c.relkind IN ('r', 'p') AND {USER_SCHEMAS} \
+             WHERE c.relname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND {USER_SCHEMAS} \
                AND ($2::text IS NULL OR n.nspname = $2::text) \
              ORDER BY array_position($3::text[], n.nspname::text) NULLS LAST, n.nspname"
         );
@@ -683,6 +732,7 @@ impl ReadOnlySession {
             sequence_states: Vec::new(),
             column_max: HashMap::new(),
             versions: None,
+            null_versions: 0,
         };
         if statements.is_empty() {
             return Ok(data);
@@ -722,7 +772,11 @@ impl ReadOnlySession {
                 DataKind::Versions => {
                     let mut versions = Vec::with_capacity(rows.len());
                     for row in &rows {
-                        versions.push(get::<String>(row, 0, step)?);
+                        // A NULL row is counted and reported, not an error.
+                        match get::<Option<String>>(row, 0, step)? {
+                            Some(version) => versions.push(version),
+                            None => data.null_versions += 1,
+                        }
                     }
                     data.versions = Some(versions);
                 }
@@ -835,6 +889,7 @@ struct Data {
     sequence_states: Vec<((String, String), SequenceState)>,
     column_max: HashMap<(String, String, String), Option<i64>>,
     versions: Option<Vec<String>>,
+    null_versions: usize,
 }
 
 fn unexpected(step: &'static str) -> Error {

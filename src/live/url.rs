@@ -218,6 +218,81 @@ impl Written {
     }
 }
 
+/// Not the port's text: in `postgresql://app:S3cret-db.internal/app` (the `@` forgotten) the
+/// "port" is the password.
+const INVALID_PORT: &str = "invalid port: a port is a number from 1 to 65535 (the text after \
+     `:` in the host part is not shown, since it may be a password: if the URL has no `@` \
+     between user:password and the host, add it: postgresql://user:password@host:5432/database)";
+
+/// The error with every piece of `text` that may be a password written `***`: the text after
+/// `user:` up to the last `@` (or, without an `@`, up to the next `/`, `?` or the end) in a URL,
+/// and the value of `password=` in a libpq string. Messages are written not to quote such parts;
+/// this is the guard for those that quote a value (an sslmode, a hostaddr) which a mistyped
+/// URL turned into a piece of the password.
+fn without_secrets(error: Error, text: &str) -> Error {
+    let Error::InvalidUrl { message } = error else {
+        return error;
+    };
+    let secrets: Vec<String> = secret_candidates(text)
+        .into_iter()
+        .filter(|secret| !secret.is_empty() && message.contains(secret.as_str()))
+        .collect();
+    if secrets.is_empty() {
+        return invalid(message);
+    }
+    // A quoted value that holds one goes whole; elsewhere (the message's own words) only an
+    // occurrence long enough not to be a common word's letters.
+    let mut redacted = String::with_capacity(message.len());
+    for (index, part) in message.split('`').enumerate() {
+        if index > 0 {
+            redacted.push('`');
+        }
+        let quoted_secret =
+            index % 2 == 1 && secrets.iter().any(|secret| part.contains(secret.as_str()));
+        redacted.push_str(if quoted_secret { "***" } else { part });
+    }
+    for secret in secrets.iter().filter(|secret| secret.chars().count() >= 3) {
+        redacted = redacted.replace(secret.as_str(), "***");
+    }
+    invalid(redacted)
+}
+
+/// The parts of a URL or libpq string that may hold a password (see [`without_secrets`]).
+fn secret_candidates(text: &str) -> Vec<String> {
+    let mut candidates = Vec::new();
+    if let Some(at) = text.find("://") {
+        let rest = &text[at + 3..];
+        let userinfo_end = rest
+            .rfind('@')
+            .unwrap_or_else(|| rest.find(['/', '?']).unwrap_or(rest.len()));
+        if let Some((_, password)) = rest[..userinfo_end].split_once(':') {
+            candidates.push(password.to_owned());
+            if let Ok(decoded) = percent_decode(password, "password") {
+                candidates.push(decoded);
+            }
+        }
+    }
+    // `password=...` anywhere (a libpq string, or a URL's query).
+    let lower = text.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(found) = lower[from..].find("password") {
+        let start = from + found + "password".len();
+        let value = text[start..].trim_start();
+        if let Some(value) = value.strip_prefix('=') {
+            let value = value.trim_start();
+            let value = value.strip_prefix('\'').unwrap_or(value);
+            let end = value
+                .find(|c: char| c.is_whitespace() || c == '\'' || c == '&')
+                .unwrap_or(value.len());
+            candidates.push(value[..end].to_owned());
+        }
+        from = start;
+    }
+    // Longest first, so that a shorter candidate inside a longer one does not leave a tail.
+    candidates.sort_by_key(|candidate| std::cmp::Reverse(candidate.len()));
+    candidates
+}
+
 fn invalid(message: impl Into<String>) -> Error {
     Error::InvalidUrl {
         message: message.into(),
@@ -236,17 +311,19 @@ impl DatabaseUrl {
         if text.is_empty() {
             return Err(invalid("the database URL is empty"));
         }
-        let written = if let Some(at) = text.find("://") {
-            parse_uri(&text[..at], &text[at + 3..])?
+        let parsed = if let Some(at) = text.find("://") {
+            parse_uri(&text[..at], &text[at + 3..])
         } else if text.contains('=') {
-            parse_key_values(text)?
+            parse_key_values(text)
         } else {
-            return Err(invalid(
+            Err(invalid(
                 "expected a URL (postgresql://user@host:5432/database) or libpq key=value \
                  pairs (host=... dbname=...)",
-            ));
+            ))
         };
-        DatabaseUrl::resolve(written, defaults)
+        parsed
+            .and_then(|written| DatabaseUrl::resolve(written, defaults))
+            .map_err(|error| without_secrets(error, text))
     }
 
     fn resolve(written: Written, defaults: &ConnectionDefaults) -> Result<DatabaseUrl, Error> {
@@ -259,7 +336,7 @@ impl DatabaseUrl {
                         .parse::<u16>()
                         .ok()
                         .filter(|port| *port != 0)
-                        .ok_or_else(|| invalid(format!("invalid port `{port}`"))),
+                        .ok_or_else(|| invalid(INVALID_PORT)),
                 })
                 .collect::<Result<_, _>>()?,
             None => vec![5432],
@@ -564,8 +641,18 @@ fn parse_uri(scheme: &str, rest: &str) -> Result<Written, Error> {
                     .all(|c| c.is_ascii_alphanumeric() || c == '_')
         })
     {
+        // The scheme is shown only when it looks like one: text before `://` may be anything.
+        let shown = if scheme.len() <= 32
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.' | '_'))
+        {
+            format!(" `{scheme}://`")
+        } else {
+            String::new()
+        };
         return Err(invalid(format!(
-            "unsupported scheme `{scheme}://`: driftlint reads PostgreSQL only (postgresql://, \
+            "unsupported scheme{shown}: driftlint reads PostgreSQL only (postgresql://, \
              postgres://, postgresql+psycopg2://, postgresql+psycopg://, postgresql+asyncpg://)"
         )));
     }
@@ -1022,6 +1109,99 @@ mod tests {
         assert_eq!(url.password(), Some(r"it's a \ secret"));
         let url = parse("dbname=x password=");
         assert!(!url.has_password());
+    }
+
+    /// Malformed URLs of many shapes, each holding the password `Pw0rd-s3cret` somewhere a
+    /// mistake can move it (the port, the host, the scheme, a query value): no error quotes it,
+    /// nor its percent-encoded or decoded form.
+    #[test]
+    fn no_parse_error_shows_the_password() {
+        let secret = "Pw0rd-s3cret";
+        let encoded = "Pw0rd%2Ds3cret";
+        let shapes = [
+            "postgresql://app:{s}-db.internal/app",
+            "postgresql://app:{s}db.internal:5432/app",
+            "postgresql://app:{s}/app",
+            "postgresql://app:{s}",
+            "postgresql://app:{s}?sslmode=require",
+            "postgresql://app:{s}@",
+            "postgresql://app:{s}@@db/app",
+            "postgresql://app:{s}@db:notaport/app",
+            "postgresql://app:{s}@db:99999/app",
+            "postgresql://app:{s}@[::1/app",
+            "postgresql://app:{s}@[::1]x/app",
+            "postgresql://app:{s}%@db/app",
+            "postgresql://app:{s}%zz@db/app",
+            "postgresql://app:{s}%ff@db/app",
+            "postgresql://app:{s}@db/app?sslmode={s}",
+            "postgresql://app:{s}@db/app?sslmode=bogus",
+            "postgresql://app:{s}@db/app?connect_timeout={s}",
+            "postgresql://app:{s}@db/app?hostaddr={s}",
+            "postgresql://app:{s}@db/app?sslcert=x",
+            "postgresql://app:{s}@db/app?noequals",
+            "postgresql://app:{s}@db/app?sslmode=verify-full",
+            "postgresql://app:{s}@db1,db2:1,2,3/app",
+            "postgresql://app:{s}@db:5432,db2:x/app",
+            "postgresql://app:{e}-db.internal/app",
+            "postgresql://app:{e}@db:x/app",
+            "mysql://app:{s}@db/app",
+            "app:{s}@db://x",
+            "postgresql+bad driver://app:{s}@db/app",
+            "postgresql:/app:{s}@db/app",
+            "app:{s}@db.internal/app",
+            "host=db password={s} port={s}",
+            "host=db password={s} sslmode={s}",
+            "host=db password={s} hostaddr={s}",
+            "host=db password={s} connect_timeout={s}",
+            "host=db password='{s}",
+            "host=db password={s} junk",
+            "host=db password = {s} port=x",
+            "host=db PASSWORD={s} sslmode={s}",
+            "password={s} sslcert=/x",
+            "host=db port={s}",
+            "host=db sslmode={s} password={s}",
+        ];
+        for shape in shapes {
+            let text = shape.replace("{s}", secret).replace("{e}", encoded);
+            let Err(error) = DatabaseUrl::parse_with(&text, &ConnectionDefaults::default()) else {
+                continue;
+            };
+            let shown = format!("{error} {error:?}");
+            for part in [secret, encoded, "s3cret"] {
+                assert!(!shown.contains(part), "{text}: {shown}");
+            }
+        }
+        // The typical mistake says what is wrong without the password.
+        let message = parse_error("postgresql://app:S3cret-db.internal/app");
+        assert!(message.contains("invalid port"), "{message}");
+        assert!(message.contains("no `@`"), "{message}");
+        assert!(!message.contains("S3cret"), "{message}");
+        // A plain mistake still quotes its value.
+        let message = parse_error("postgresql://u@db/app?sslmode=requried");
+        assert!(message.contains("`requried`"), "{message}");
+    }
+
+    proptest::proptest! {
+        /// A password followed by random URL punctuation (a forgotten `@`, a stray `]`, `%`,
+        /// `:`, `?`): whatever error comes out does not hold the password.
+        #[test]
+        fn no_parse_error_shows_a_random_password(
+            scheme in "(postgresql|postgres|postgresql\\+psycopg2|mysql|)",
+            user in "[a-z]{0,4}",
+            secret in "[A-Za-z0-9]{6,14}",
+            tail in "[@:/?&=%\\[\\],.a-z0-9 ']{0,24}",
+            libpq in proptest::bool::ANY,
+        ) {
+            let text = if libpq {
+                format!("host=db user={user} password={secret}{tail}")
+            } else {
+                format!("{scheme}://{user}:{secret}{tail}")
+            };
+            if let Err(error) = DatabaseUrl::parse_with(&text, &ConnectionDefaults::default()) {
+                let shown = format!("{error} {error:?}");
+                proptest::prop_assert!(!shown.contains(&secret), "{}: {}", text, shown);
+            }
+        }
     }
 
     #[test]

@@ -3,11 +3,12 @@
 
 use std::fmt::Write;
 
-use super::place;
+use super::{Positions, escape_text};
 use crate::rules::{Finding, Severity};
 use crate::source::Sources;
 
 pub fn render(sources: &Sources, findings: &[Finding]) -> String {
+    let positions = Positions::new(sources);
     let mut out = String::new();
     for f in findings {
         let command = match f.severity {
@@ -17,7 +18,7 @@ pub fn render(sources: &Sources, findings: &[Finding]) -> String {
         };
         let mut props = Vec::new();
         if let Some(label) = &f.primary {
-            let p = place(sources, label);
+            let p = positions.place(label);
             props.push(format!("file={}", escape_property(p.path)));
             props.push(format!("line={}", p.line));
             props.push(format!("col={}", p.column));
@@ -46,15 +47,18 @@ pub fn render(sources: &Sources, findings: &[Finding]) -> String {
     out
 }
 
-/// Escapes a workflow command's message, as the Actions toolkit does.
-pub(super) fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
+/// Escapes a workflow command's message, as the Actions toolkit does, after writing control
+/// and bidirectional characters visibly (an ESC would reach the log viewer; a CR or LF would
+/// otherwise start a new workflow command).
+pub(crate) fn escape_data(s: &str) -> String {
+    escape_text(s)
+        .replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
 /// Escapes a workflow command's property value, as the Actions toolkit does.
-pub(super) fn escape_property(s: &str) -> String {
+pub(crate) fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
@@ -66,5 +70,10 @@ mod tests {
     fn escapes_like_the_actions_toolkit() {
         assert_eq!(escape_data("50% a\nb"), "50%25 a%0Ab");
         assert_eq!(escape_property("a:b,c"), "a%3Ab%2Cc");
+        assert_eq!(escape_data("a\r\n::error::x"), "a\\x0d%0A::error::x");
+        assert_eq!(
+            escape_property("v/\u{1b}]8;;x\u{7}\u{202e}.py"),
+            "v/\\x1b]8;;x\\x07\\u{202e}.py"
+        );
     }
 }

@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
+use super::escape_line;
 use crate::alembic::Revision;
 use crate::graph::{EdgeKind, RevisionGraph};
 use crate::source::Sources;
@@ -16,10 +17,15 @@ pub fn heads(revisions: &[Revision], graph: &RevisionGraph) -> String {
         let r = &revisions[h];
         let labels = crate::rules::branch_labels_of(revisions, graph, h);
         if labels.is_empty() {
-            let _ = writeln!(out, "{} (head)", r.id);
+            let _ = writeln!(out, "{} (head)", escape_line(&r.id));
         } else {
             let labels: Vec<String> = labels.into_iter().collect();
-            let _ = writeln!(out, "{} ({}) (head)", r.id, labels.join(", "));
+            let _ = writeln!(
+                out,
+                "{} ({}) (head)",
+                escape_line(&r.id),
+                escape_line(&labels.join(", "))
+            );
         }
     }
     out
@@ -55,18 +61,19 @@ pub fn text(sources: &Sources, revisions: &[Revision], graph: &RevisionGraph) ->
         } else {
             format!(" [depends on {}]", r.depends_on.join(", "))
         };
-        let _ = writeln!(
-            out,
+        let line = format!(
             "{down} -> {}{tags}{deps}, {}  [{}]",
             r.id,
             r.message.as_deref().unwrap_or(""),
             sources.get(r.file).display
         );
+        let _ = writeln!(out, "{}", escape_line(&line));
     }
     out
 }
 
 fn dot_quote(s: &str) -> String {
+    let s = escape_line(s);
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
@@ -77,10 +84,12 @@ pub fn dot(revisions: &[Revision], graph: &RevisionGraph) -> String {
         if graph.index_of(&r.id) != Some(i) {
             continue;
         }
-        let mut label = r.id.clone();
+        let mut label = escape_line(&r.id)
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"");
         if let Some(m) = &r.message {
             label.push_str("\\n");
-            label.push_str(&m.replace('\\', "\\\\").replace('"', "\\\""));
+            label.push_str(&escape_line(m).replace('\\', "\\\\").replace('"', "\\\""));
         }
         let style = if graph.heads.contains(&i) {
             ", peripheries=2"
@@ -114,10 +123,10 @@ pub fn mermaid(revisions: &[Revision], graph: &RevisionGraph) -> String {
         if graph.index_of(&r.id) != Some(i) {
             continue;
         }
-        let mut label = r.id.clone();
+        let mut label = escape_line(&r.id).into_owned();
         if let Some(m) = &r.message {
             label.push_str("<br/>");
-            label.push_str(m);
+            label.push_str(&escape_line(m));
         }
         let label = label.replace('"', "#quot;");
         if graph.heads.contains(&i) {
@@ -184,7 +193,8 @@ pub fn json(sources: &Sources, revisions: &[Revision], graph: &RevisionGraph) ->
             .map(|&i| revisions[i].id.as_str())
             .collect(),
     };
-    let mut out = serde_json::to_string_pretty(&g).expect("graph structs serialise");
+    let mut out =
+        super::json_safe(serde_json::to_string_pretty(&g).expect("graph structs serialise"));
     out.push('\n');
     out
 }

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::{Summary, VERSION, place};
+use super::{Positions, Summary, VERSION};
 use crate::rules::Finding;
 use crate::source::Sources;
 
@@ -65,8 +65,8 @@ struct JsonSummary {
     info: usize,
 }
 
-fn location<'a>(sources: &'a Sources, label: &crate::rules::Label) -> Location<'a> {
-    let p = place(sources, label);
+fn location<'a>(positions: &Positions<'a>, label: &crate::rules::Label) -> Location<'a> {
+    let p = positions.place(label);
     Location {
         path: p.path,
         line: p.line,
@@ -78,6 +78,7 @@ fn location<'a>(sources: &'a Sources, label: &crate::rules::Label) -> Location<'
 
 pub fn render(sources: &Sources, findings: &[Finding]) -> String {
     let summary = Summary::of(findings);
+    let positions = Positions::new(sources);
     let report = Report {
         driftlint: VERSION,
         findings: findings
@@ -87,7 +88,7 @@ pub fn render(sources: &Sources, findings: &[Finding]) -> String {
                 severity: f.severity.as_str(),
                 source: f.source.as_str(),
                 message: &f.message,
-                location: f.primary.as_ref().map(|l| location(sources, l)),
+                location: f.primary.as_ref().map(|l| location(&positions, l)),
                 object: f.object.as_ref().map(|o| Object {
                     schema: &o.schema,
                     table: &o.table,
@@ -110,7 +111,7 @@ pub fn render(sources: &Sources, findings: &[Finding]) -> String {
                     .iter()
                     .map(|l| Related {
                         message: &l.text,
-                        location: location(sources, l),
+                        location: location(&positions, l),
                     })
                     .collect(),
             })
@@ -121,7 +122,8 @@ pub fn render(sources: &Sources, findings: &[Finding]) -> String {
             info: summary.info,
         },
     };
-    let mut out = serde_json::to_string_pretty(&report).expect("report structs serialise");
+    let mut out =
+        super::json_safe(serde_json::to_string_pretty(&report).expect("report structs serialise"));
     out.push('\n');
     out
 }

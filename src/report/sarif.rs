@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{VERSION, place, rule_url};
+use super::{Positions, VERSION, rule_url};
 use crate::rules::{Finding, RULES, Severity};
 use crate::source::Sources;
 
@@ -15,8 +15,12 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
-fn location(sources: &Sources, label: &crate::rules::Label, message: Option<&str>) -> Value {
-    let p = place(sources, label);
+fn location(
+    positions: &Positions<'_>,
+    label: &crate::rules::Label,
+    message: Option<&str>,
+) -> Value {
+    let p = positions.place(label);
     let mut loc = json!({
         "physicalLocation": {
             "artifactLocation": { "uri": artifact_uri(p.path), "uriBaseId": "%SRCROOT%" },
@@ -63,6 +67,7 @@ pub fn render(sources: &Sources, findings: &[Finding]) -> String {
             })
         })
         .collect();
+    let positions = Positions::new(sources);
     let results: Vec<Value> = findings
         .iter()
         .map(|f| {
@@ -82,7 +87,7 @@ pub fn render(sources: &Sources, findings: &[Finding]) -> String {
                 "message": { "text": text },
             });
             if let Some(label) = &f.primary {
-                result["locations"] = json!([location(sources, label, Some(&label.text))]);
+                result["locations"] = json!([location(&positions, label, Some(&label.text))]);
             }
             if !f.related.is_empty() {
                 let related: Vec<Value> = f
@@ -90,7 +95,7 @@ pub fn render(sources: &Sources, findings: &[Finding]) -> String {
                     .iter()
                     .enumerate()
                     .map(|(i, l)| {
-                        let mut v = location(sources, l, Some(&l.text));
+                        let mut v = location(&positions, l, Some(&l.text));
                         v["id"] = json!(i);
                         v
                     })
@@ -130,7 +135,8 @@ pub fn render(sources: &Sources, findings: &[Finding]) -> String {
             "results": results,
         }]
     });
-    let mut out = serde_json::to_string_pretty(&log).expect("SARIF values serialise");
+    let mut out =
+        super::json_safe(serde_json::to_string_pretty(&log).expect("SARIF values serialise"));
     out.push('\n');
     out
 }

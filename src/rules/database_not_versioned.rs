@@ -11,22 +11,86 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(live) = ctx.live else {
         return;
     };
+    let details = &live.snapshot.version_details;
+    let nulls = details.null_rows;
+    let null_rows = |n: usize| {
+        if n == 1 {
+            "a NULL row".to_owned()
+        } else {
+            format!("{n} NULL rows")
+        }
+    };
     let mut finding = match &live.position {
         Position::NoVersionTable => Finding::new(
             Rule::DatabaseNotVersioned,
             FindingSource::Database,
             "the database has no alembic_version table: Alembic cannot tell which migrations it has",
         ),
-        Position::EmptyVersionTable((schema, table)) => Finding::new(
-            Rule::DatabaseNotVersioned,
-            FindingSource::Database,
-            format!(
-                "{schema}.{table} is empty: Alembic cannot tell which migrations the database has"
-            ),
-        )
-        .object(schema, table, None),
-        Position::Unknown { .. } | Position::At(_) => return,
+        Position::EmptyVersionTable((schema, table)) => {
+            let what = match details.kind {
+                Some(kind) => format!("{schema}.{table} ({})", kind.described()),
+                None => format!("{schema}.{table}"),
+            };
+            let state = if nulls > 0 {
+                format!("holds only {} and no revision", null_rows(nulls))
+            } else {
+                "is empty".to_owned()
+            };
+            Finding::new(
+                Rule::DatabaseNotVersioned,
+                FindingSource::Database,
+                format!("{what} {state}: Alembic cannot tell which migrations the database has"),
+            )
+            .object(schema, table, None)
+        }
+        Position::Unknown { .. } | Position::At(_) => {
+            if let Some((schema, table)) = live.snapshot.version_table.as_ref() {
+                if nulls > 0 {
+                    out.push(
+                        Finding::new(
+                            Rule::DatabaseNotVersioned,
+                            FindingSource::Database,
+                            format!(
+                                "{schema}.{table} holds {} beside its revisions: a NULL \
+                                 version_num is no revision",
+                                null_rows(nulls)
+                            ),
+                        )
+                        .object(schema, table, None)
+                        .help(format!(
+                            "delete it: `DELETE FROM {} WHERE version_num IS NULL;`",
+                            crate::fix::quote_qualified(schema, table)
+                        )),
+                    );
+                }
+                if let Some(kind) = details.kind {
+                    let mut finding = Finding::new(
+                        Rule::DatabaseNotVersioned,
+                        FindingSource::Database,
+                        format!(
+                            "{schema}.{table} is {}, not a table: driftlint read the database's \
+                             revision from it, but Alembic writes to it on every upgrade and \
+                             stamp",
+                            kind.described()
+                        ),
+                    )
+                    .object(schema, table, None)
+                    .help(not_a_table_help(schema, table, kind));
+                    finding.severity = super::Severity::Warning;
+                    out.push(finding);
+                }
+            }
+            return;
+        }
     };
+    // A relation that is not a table: `stamp` cannot create the table (the name is taken) and
+    // may not be able to write to what is there, so no stamp is offered.
+    if let (Position::EmptyVersionTable((schema, table)), Some(kind)) =
+        (&live.position, details.kind)
+    {
+        out.push(finding.help(not_a_table_help(schema, table, kind)));
+        return;
+    }
     let upgrade = tool_command(ctx.flavor, &format!("upgrade {}", head_word(ctx)));
     let help = match &live.stamp_suggestion {
         Some(StampSuggestion::UpgradeFromEmpty) => {
@@ -75,11 +139,30 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         }
         None => None,
     };
+    let help = match (&live.position, nulls) {
+        (Position::EmptyVersionTable((schema, table)), 1..) => format!(
+            "delete the NULL rows (`DELETE FROM {} WHERE version_num IS NULL;`), then: {help}",
+            crate::fix::quote_qualified(schema, table)
+        ),
+        _ => help,
+    };
     finding = finding.help(help);
     if let Some(fix) = fix {
         finding = finding.fix(fix);
     }
     out.push(finding);
+}
+
+/// What to do about a version table that is a view (or another relation that is not a table).
+fn not_a_table_help(schema: &str, table: &str, kind: crate::live::RelationKind) -> String {
+    format!(
+        "{schema}.{table} is {}; Alembic keeps the revision in a table it updates (`stamp` and \
+         `upgrade` write to it, and the name is taken, so it cannot create one): replace it with \
+         a table holding the revision (`CREATE TABLE … (version_num varchar(32) NOT NULL \
+         PRIMARY KEY)`), or point version_table (and version_table_schema) in env.py at the \
+         table it reads from",
+        kind.described()
+    )
 }
 
 /// The tool whose commands the guidance names.
@@ -163,6 +246,84 @@ mod tests {
                 .is_some_and(|help| help.contains("alembic stamp REV")),
             "{:?}",
             found[0].help
+        );
+    }
+
+    #[test]
+    fn null_rows_are_reported_alone_or_beside_revisions() {
+        let project = app_project();
+        let mut live = project.live_at(&["r2"]);
+        live.versions = Some(Vec::new());
+        live.version_details.null_rows = 1;
+        let found = project.findings(live, None);
+        assert_eq!(
+            lines(&found),
+            ["database-not-versioned: public.alembic_version"]
+        );
+        assert_eq!(
+            found[0].message,
+            "public.alembic_version holds only a NULL row and no revision: Alembic cannot tell \
+             which migrations the database has"
+        );
+        let help = found[0].help.as_deref().expect("help");
+        assert!(
+            help.starts_with(
+                "delete the NULL rows (`DELETE FROM public.alembic_version WHERE version_num IS \
+                 NULL;`), then: the schema has the changes of r2"
+            ),
+            "{help}"
+        );
+
+        let mut live = project.live_at(&["r3"]);
+        live.version_details.null_rows = 2;
+        let found = project.findings(live, None);
+        assert_eq!(
+            lines(&found),
+            ["database-not-versioned: public.alembic_version"]
+        );
+        assert_eq!(
+            found[0].message,
+            "public.alembic_version holds 2 NULL rows beside its revisions: a NULL version_num \
+             is no revision"
+        );
+    }
+
+    #[test]
+    fn a_view_is_said_to_be_one_and_no_stamp_is_offered() {
+        let project = app_project();
+        let mut live = project.live_at(&["r2"]);
+        live.versions = Some(Vec::new());
+        live.version_details.kind = Some(crate::live::RelationKind::View);
+        let found = project.findings(live, None);
+        assert_eq!(
+            lines(&found),
+            ["database-not-versioned: public.alembic_version"]
+        );
+        assert_eq!(
+            found[0].message,
+            "public.alembic_version (a view) is empty: Alembic cannot tell which migrations the \
+             database has"
+        );
+        let help = found[0].help.as_deref().expect("help");
+        assert!(!help.contains("stamp r2"), "{help}");
+        assert!(help.contains("is a view"), "{help}");
+        assert!(found[0].fix.is_none());
+
+        // With its revision in it: read, and the view named as such.
+        let mut live = project.live_at(&["r3"]);
+        live.version_details.kind = Some(crate::live::RelationKind::MaterializedView);
+        let found = project.findings(live, None);
+        assert_eq!(
+            lines(&found),
+            ["database-not-versioned: public.alembic_version"]
+        );
+        assert_eq!(found[0].severity, crate::rules::Severity::Warning);
+        assert!(
+            found[0]
+                .message
+                .starts_with("public.alembic_version is a materialized view, not a table"),
+            "{}",
+            found[0].message
         );
     }
 }

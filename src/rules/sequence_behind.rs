@@ -10,7 +10,7 @@
 //! read, so they are not checked. Which columns are checked follows the expectations'
 //! `sequences:` (`all` by default, `none`, or a list of tables).
 
-use super::{Context, Finding, FindingSource, Rule};
+use super::{Context, Finding, FindingSource, Rule, Severity};
 use crate::expect::{Expectations, SequencesExpectation};
 use crate::fix::sequence::{SequenceFacts, setval_fix};
 use crate::source::Span;
@@ -25,6 +25,14 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         .map_or(&SequencesExpectation::All, |expectations| {
             &expectations.sequences
         });
+    // What the role could not read (see `LiveSnapshot::unreadable`): such a column is reported
+    // as not checked rather than passed over.
+    let unreadable: std::collections::HashSet<&str> = live
+        .snapshot
+        .unreadable
+        .iter()
+        .map(String::as_str)
+        .collect();
     for table in schema.tables.values() {
         if !wanted.includes(&table.schema, &table.name) {
             continue;
@@ -39,17 +47,34 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             else {
                 continue;
             };
+            let key = (
+                table.schema.clone(),
+                table.name.clone(),
+                column.name.clone(),
+            );
+            let sequence_unreadable = sequence.state.is_none()
+                && unreadable.contains(format!("{sequence_schema}.{sequence_name}").as_str());
+            let column_unreadable = !live.snapshot.column_max.contains_key(&key)
+                && unreadable.contains(format!("{}.{}.{}", key.0, key.1, key.2).as_str());
+            if (sequence_unreadable || column_unreadable) && sequence.increment > 0 {
+                let mut finding = not_checked(
+                    &key,
+                    (sequence_schema, sequence_name),
+                    sequence_unreadable,
+                    column_unreadable,
+                );
+                if let Some((span, text)) = location(ctx, ctx.expectations, &key) {
+                    finding = finding.at(span, text);
+                }
+                out.push(finding);
+                continue;
+            }
             let Some(state) = sequence.state else {
                 continue;
             };
             if sequence.increment <= 0 {
                 continue;
             }
-            let key = (
-                table.schema.clone(),
-                table.name.clone(),
-                column.name.clone(),
-            );
             let Some(Some(max)) = live.snapshot.column_max.get(&key).copied() else {
                 continue;
             };
@@ -107,6 +132,50 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             out.push(finding);
         }
     }
+}
+
+/// A column whose sequence or maximum the role may not read: not checked, and said so (at
+/// warning severity), with the grants that would let the next check read it.
+fn not_checked(
+    (schema, table, column): &(String, String, String),
+    (sequence_schema, sequence_name): (&str, &str),
+    sequence_unreadable: bool,
+    column_unreadable: bool,
+) -> Finding {
+    use crate::fix::quote_qualified;
+    let qualified_column = format!("{schema}.{table}.{column}");
+    let mut missing = Vec::new();
+    let mut grants = Vec::new();
+    if sequence_unreadable {
+        missing.push(format!("sequence {sequence_schema}.{sequence_name}"));
+        grants.push(format!(
+            "GRANT SELECT ON SEQUENCE {} TO <role>;",
+            quote_qualified(sequence_schema, sequence_name)
+        ));
+    }
+    if column_unreadable {
+        missing.push(format!("table {schema}.{table} (for max({column}))"));
+        grants.push(format!(
+            "GRANT SELECT ON {} TO <role>;",
+            quote_qualified(schema, table)
+        ));
+    }
+    let mut finding = Finding::new(
+        Rule::SequenceBehind,
+        FindingSource::Database,
+        format!(
+            "{qualified_column} was not checked: the role driftlint connects as may not read {}",
+            missing.join(" nor ")
+        ),
+    )
+    .object(schema, table, Some(column))
+    .help(format!(
+        "whether its sequence is behind is unknown; let the role read it ({}, with USAGE on \
+         the schema) or grant it pg_read_all_data (PostgreSQL 14 and newer), and check again",
+        grants.join(" ")
+    ));
+    finding.severity = Severity::Warning;
+    finding
 }
 
 /// Where to point: the table's entry in `sequences:`, else the column's (or the table's)
@@ -305,6 +374,54 @@ mod tests {
             10,
         );
         set_max(&mut live, ("audit", "events", "id"), Some(5_000_000_010));
+        assert!(project.findings(live, None).is_empty());
+    }
+
+    #[test]
+    fn what_the_role_may_not_read_is_reported_as_not_checked() {
+        let project = app_project();
+        // The sequence may not be read.
+        let mut live = project.live_at(&["r3"]);
+        set_max(&mut live, ("public", "users", "id"), Some(10));
+        live.schema
+            .sequences
+            .get_mut(&("public".to_owned(), "users_id_seq".to_owned()))
+            .expect("the sequence exists")
+            .state = None;
+        live.unreadable.push("public.users_id_seq".to_owned());
+        let found = project.findings(live, None);
+        assert_eq!(lines(&found), ["sequence-behind: public.users.id"]);
+        assert_eq!(found[0].severity, crate::rules::Severity::Warning);
+        assert_eq!(
+            found[0].message,
+            "public.users.id was not checked: the role driftlint connects as may not read \
+             sequence public.users_id_seq"
+        );
+        let help = found[0].help.as_deref().expect("help");
+        assert!(
+            help.contains("GRANT SELECT ON SEQUENCE public.users_id_seq TO <role>;"),
+            "{help}"
+        );
+        assert!(help.contains("pg_read_all_data"), "{help}");
+
+        // The table may not be read; the sequence may.
+        let mut live = project.live_at(&["r3"]);
+        set_sequence(&mut live, ("public", "users_id_seq"), (3, true), 1);
+        live.column_max
+            .remove(&("public".to_owned(), "users".to_owned(), "id".to_owned()));
+        live.unreadable.push("public.users.id".to_owned());
+        let found = project.findings(live, None);
+        assert_eq!(lines(&found), ["sequence-behind: public.users.id"]);
+        assert!(
+            found[0]
+                .message
+                .ends_with("may not read table public.users (for max(id))"),
+            "{}",
+            found[0].message
+        );
+
+        // Readable but not read (an empty snapshot in other tests): nothing is said.
+        let live = project.live_at(&["r3"]);
         assert!(project.findings(live, None).is_empty());
     }
 

@@ -279,6 +279,7 @@ impl TestProject {
             versions: Some(versions),
             version_table: Some(("public".to_owned(), "alembic_version".to_owned())),
             column_max: HashMap::new(),
+            version_details: Default::default(),
             unreadable: Vec::new(),
             round_trips: 4,
             connections: 1,

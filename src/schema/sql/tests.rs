@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn one(sql: &str) -> Op {
