@@ -179,6 +179,50 @@ pub struct Fix {
     pub safety: Safety,
 }
 
+/// A fix split into what can run against the database and what belongs in a new migration
+/// (machine formats carry them apart: `sql` never holds Python).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FixParts {
+    /// SQL statements (and the `--` comments and psql guards around them), or `None`.
+    pub sql: Option<String>,
+    /// The Alembic operation(s) for a new migration, or `None`.
+    pub migration: Option<String>,
+}
+
+/// The prefix under which a review-only snippet lists the SQL its operation amounts to.
+pub const SNIPPET_SQL_PREFIX: &str = "# SQL: ";
+
+impl Fix {
+    /// The fix as SQL and migration apart. A review-only fix is a snippet for a new migration:
+    /// its Python lines are the migration, the statements it lists under
+    /// [`SNIPPET_SQL_PREFIX`] the SQL; a review-only fix of `--` lines alone (guidance) is
+    /// comments, not Python. Other fixes are SQL.
+    pub fn parts(&self) -> FixParts {
+        let joined = |lines: Vec<&str>| (!lines.is_empty()).then(|| lines.join("\n"));
+        if self.safety != Safety::ReviewOnly {
+            return FixParts {
+                sql: joined(self.sql.iter().map(String::as_str).collect()),
+                migration: None,
+            };
+        }
+        let mut sql = Vec::new();
+        let mut migration = Vec::new();
+        for line in &self.sql {
+            if let Some(statement) = line.strip_prefix(SNIPPET_SQL_PREFIX) {
+                sql.push(statement);
+            } else if line.starts_with("--") {
+                sql.push(line.as_str());
+            } else {
+                migration.push(line.as_str());
+            }
+        }
+        FixParts {
+            sql: joined(sql),
+            migration: joined(migration),
+        }
+    }
+}
+
 impl Fix {
     pub fn is_destructive(&self) -> bool {
         self.safety == Safety::Destructive
@@ -383,6 +427,43 @@ mod tests {
             assert_eq!(Rule::from_name(row.name), Some(row.rule));
             assert!(!row.runs_with.is_empty(), "{} runs with nothing", row.name);
         }
+    }
+
+    #[test]
+    fn review_only_snippets_split_into_migration_and_sql() {
+        let snippet = Fix {
+            title: "t".to_owned(),
+            sql: vec![
+                "# SET NOT NULL fails while rows hold NULL: backfill email first".to_owned(),
+                "op.alter_column(\"users\", \"email\", nullable=False)".to_owned(),
+                "# SQL: ALTER TABLE public.users ALTER COLUMN email SET NOT NULL;".to_owned(),
+            ],
+            safety: Safety::ReviewOnly,
+        };
+        let parts = snippet.parts();
+        assert_eq!(
+            parts.sql.as_deref(),
+            Some("ALTER TABLE public.users ALTER COLUMN email SET NOT NULL;")
+        );
+        assert_eq!(
+            parts.migration.as_deref(),
+            Some(
+                "# SET NOT NULL fails while rows hold NULL: backfill email first\nop.alter_column(\"users\", \"email\", nullable=False)"
+            )
+        );
+        let guidance = Fix {
+            title: "t".to_owned(),
+            sql: vec!["-- alembic stamp a1".to_owned()],
+            safety: Safety::ReviewOnly,
+        };
+        assert_eq!(guidance.parts().migration, None);
+        let safe = Fix {
+            title: "t".to_owned(),
+            sql: vec!["SELECT 1;".to_owned()],
+            safety: Safety::Safe,
+        };
+        assert_eq!(safe.parts().sql.as_deref(), Some("SELECT 1;"));
+        assert_eq!(safe.parts().migration, None);
     }
 
     #[test]

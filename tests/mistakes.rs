@@ -242,3 +242,40 @@ fn a_separator_alembic_never_reads_is_no_error() {
         text(&out.stderr)
     );
 }
+
+/// JSON's `fix.sql` never holds Python: a review-only snippet's operation is `fix.migration`,
+/// the SQL it amounts to `fix.sql`.
+#[test]
+fn json_fixes_keep_sql_and_migration_apart() {
+    let out = driftlint(
+        &root(),
+        &[
+            "check",
+            "--migrations",
+            "examples/flask-app/migrations",
+            "--expectations",
+            "expectations/example.yaml",
+            "--format",
+            "json",
+        ],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let fixes: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["fix"].as_object().map(|_| &f["fix"]))
+        .collect();
+    assert!(!fixes.is_empty());
+    for fix in fixes {
+        if let Some(sql) = fix["sql"].as_str() {
+            assert!(!sql.contains("op.") && !sql.contains("sa."), "{fix}");
+        }
+        if fix["safety"] == "review" {
+            let migration = fix["migration"].as_str().expect("a snippet");
+            assert!(migration.contains("op."), "{fix}");
+        } else {
+            assert!(fix["migration"].is_null(), "{fix}");
+        }
+    }
+}

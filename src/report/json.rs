@@ -52,7 +52,10 @@ struct Object<'a> {
 #[derive(Serialize)]
 struct JsonFix {
     title: String,
-    sql: String,
+    /// SQL (statements, comments, psql guards), or null: never Python.
+    sql: Option<String>,
+    /// The operation for a new migration, or null.
+    migration: Option<String>,
     destructive: bool,
     /// `safe`, `destructive` or `review` (a snippet for a new migration, not SQL to run).
     safety: &'static str,
@@ -95,15 +98,19 @@ pub fn render(sources: &Sources, findings: &[Finding]) -> String {
                     column: o.column.as_deref(),
                 }),
                 revision: f.revision.as_deref(),
-                fix: f.fix.as_ref().map(|fix| JsonFix {
-                    title: fix.title.clone(),
-                    sql: fix.sql.join("\n"),
-                    destructive: fix.is_destructive(),
-                    safety: match fix.safety {
-                        crate::fix::Safety::Safe => "safe",
-                        crate::fix::Safety::Destructive => "destructive",
-                        crate::fix::Safety::ReviewOnly => "review",
-                    },
+                fix: f.fix.as_ref().map(|fix| {
+                    let parts = fix.parts();
+                    JsonFix {
+                        title: fix.title.clone(),
+                        sql: parts.sql,
+                        migration: parts.migration,
+                        destructive: fix.is_destructive(),
+                        safety: match fix.safety {
+                            crate::fix::Safety::Safe => "safe",
+                            crate::fix::Safety::Destructive => "destructive",
+                            crate::fix::Safety::ReviewOnly => "review",
+                        },
+                    }
                 }),
                 help: f.help.as_deref(),
                 related: f

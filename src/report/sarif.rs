@@ -108,7 +108,9 @@ pub fn render(sources: &Sources, findings: &[Finding]) -> String {
                 props.insert("revision".into(), json!(rev));
             }
             if let Some(fix) = &f.fix {
-                props.insert("fix".into(), json!(fix.sql.join("\n")));
+                let parts = fix.parts();
+                props.insert("fix".into(), json!(parts.sql));
+                props.insert("migration".into(), json!(parts.migration));
                 props.insert("destructive".into(), json!(fix.is_destructive()));
             }
             result["properties"] = Value::Object(props);

@@ -7,6 +7,7 @@
 //! SQLAlchemy has no spelling for a type (`citext`, an enum, `xml`), the snippet is an
 //! `op.execute(...)` of the SQL itself, so it is never a guess.
 
+use crate::diagnostic::SNIPPET_SQL_PREFIX;
 use crate::expect::{ColumnExpectation, TableExpectation};
 use crate::fix::ddl::converts_without_using;
 use crate::fix::{Fix, Safety, quote_ident, quote_qualified};
@@ -151,7 +152,7 @@ fn review_only_fix(title: String, snippet: Vec<String>, sql: Vec<String>) -> Fix
     }
     lines.extend(snippet);
     for statement in sql {
-        lines.push(format!("# SQL: {statement}"));
+        lines.push(format!("{SNIPPET_SQL_PREFIX}{statement}"));
     }
     Fix {
         title,
