@@ -16,5 +16,8 @@ mod url;
 pub use connect::connect;
 pub use env_file::{UrlOrigin, database_url_from_environment, read_env_file_value};
 pub use error::{ConnectFailure, Error};
-pub use snapshot::{LiveSnapshot, ReadOnlySession, SnapshotOptions, snapshot, snapshot_with};
+pub use snapshot::{
+    CatalogRows, CatalogValue, LiveSnapshot, ReadOnlySession, SnapshotOptions, snapshot,
+    snapshot_from_catalog_rows, snapshot_with,
+};
 pub use url::{ConnectionDefaults, DatabaseUrl, Endpoint, Host, RootCertificates, SslMode};
