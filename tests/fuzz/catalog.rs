@@ -87,6 +87,7 @@ pub struct Dictionary {
     own: Vec<String>,
     types: Vec<String>,
     revision_ids: Vec<String>,
+    heads: Vec<String>,
 }
 
 impl Dictionary {
@@ -189,7 +190,14 @@ impl Dictionary {
         let mut revision_ids: Vec<String> =
             project.revisions.iter().map(|r| r.id.clone()).collect();
         revision_ids.sort();
+        let heads = project
+            .graph
+            .heads
+            .iter()
+            .map(|&i| project.revisions[i].id.clone())
+            .collect();
         Dictionary {
+            heads,
             hostile,
             own,
             types,
@@ -473,13 +481,34 @@ fn lists(rows: &mut CatalogRows) -> [&mut Vec<Vec<CatalogValue>>; 6] {
 /// The snapshot an input describes, or `None` when the builder refused its rows.
 pub fn snapshot(project: &Project, dict: &Dictionary, input: &[u8]) -> Option<LiveSnapshot> {
     let mut c = Choices { data: input, at: 0 };
+    // The version table first, so that a short input still has one.
+    let (versions, version_table) = match c.byte() % 8 {
+        0 => (None, None),
+        choice => {
+            let count = if choice == 1 { 0 } else { 1 + c.below(2) };
+            let versions = (0..count)
+                .map(|_| match c.byte() % 10 {
+                    0..=5 => c.pick(&dict.heads).clone(),
+                    6 | 7 => c.pick(&dict.revision_ids).clone(),
+                    _ => dict.name(&mut c),
+                })
+                .collect();
+            let table = if c.percent(90) {
+                ("public".to_owned(), "alembic_version".to_owned())
+            } else {
+                (dict.name(&mut c), dict.name(&mut c))
+            };
+            (Some(versions), Some(table))
+        }
+    };
     let mut rows = if c.percent(85) {
         rows_of_schema(project)
     } else {
         CatalogRows::default()
     };
     // Edits: drop, change a cell, add, duplicate.
-    let edits = c.below(64);
+    let most = 1 + c.below(48);
+    let edits = c.below(most);
     for _ in 0..edits {
         if c.exhausted() {
             break;
@@ -541,30 +570,8 @@ pub fn snapshot(project: &Project, dict: &Dictionary, input: &[u8]) -> Option<Li
     if c.percent(10) {
         snapshot.unreadable.push(dict.name(&mut c));
     }
-    match c.byte() % 8 {
-        0 => {
-            snapshot.versions = None;
-            snapshot.version_table = None;
-        }
-        choice => {
-            let count = if choice == 1 { 0 } else { c.below(4) };
-            let versions = (0..count)
-                .map(|_| {
-                    if c.percent(70) {
-                        c.pick(&dict.revision_ids).clone()
-                    } else {
-                        dict.name(&mut c)
-                    }
-                })
-                .collect();
-            snapshot.versions = Some(versions);
-            snapshot.version_table = Some(if c.percent(90) {
-                ("public".to_owned(), "alembic_version".to_owned())
-            } else {
-                (dict.name(&mut c), dict.name(&mut c))
-            });
-        }
-    }
+    snapshot.versions = versions;
+    snapshot.version_table = version_table;
     Some(snapshot)
 }
 
