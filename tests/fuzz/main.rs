@@ -16,6 +16,8 @@
 //! - `DRIFTLINT_FUZZ_SEED`: the seed (default 1); a case is reproduced from seed and index;
 //! - `DRIFTLINT_FUZZ_HANG_MS`: the per-input budget (default 2,000 ms in a release build,
 //!   20,000 ms in a debug build, which runs some inputs 10-30 times slower);
+//! - `DRIFTLINT_FUZZ_RSS_MB`: the resident memory a child may use before it is killed and its
+//!   input recorded as a `memory` crash (default 2,048);
 //! - `DRIFTLINT_FUZZ_SAVE=1`: save each new crash, minimised, under
 //!   `tests/fixtures/fuzz/crashes/<target>/` (otherwise crashes are written, unminimised, under
 //!   `target/fuzz/<target>/` only).
@@ -84,11 +86,11 @@ fn hang_budget() -> Duration {
 /// cores (measured: see `scripts/fuzz`); the targets differ in cost per case.
 fn cases(target: Target) -> u64 {
     env_u64("DRIFTLINT_FUZZ_CASES").unwrap_or(match target {
-        Target::RevisionFile => 600,
-        Target::RevisionTree => 150,
-        Target::Expectations => 600,
-        Target::ExecuteSql => 600,
-        Target::CatalogRows => 300,
+        Target::RevisionFile => 1200,
+        Target::RevisionTree => 400,
+        Target::Expectations => 700,
+        Target::ExecuteSql => 400,
+        Target::CatalogRows => 700,
         Target::SelfTest => 0,
     })
 }
@@ -311,9 +313,39 @@ fn panic_signature(place: &str, message: &str) -> String {
     format!("panic in {file}: {masked}")
 }
 
+/// The resident memory a child may reach before it is killed and its input recorded
+/// (`DRIFTLINT_FUZZ_RSS_MB`, 2,048 by default): inputs are at most 256 KiB, and the machine is
+/// shared.
+fn memory_limit_mib() -> u64 {
+    env_u64("DRIFTLINT_FUZZ_RSS_MB").unwrap_or(2048)
+}
+
+/// The resident set of process `pid` in MiB, where `/proc` tells it.
+fn resident_mib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024)
+}
+
+/// Per-input limits: the time budget and the resident memory (MiB).
+#[derive(Clone, Copy)]
+struct Limits {
+    budget: Duration,
+    rss_mib: u64,
+}
+
+fn limits() -> Limits {
+    Limits {
+        budget: hang_budget(),
+        rss_mib: memory_limit_mib(),
+    }
+}
+
 /// Runs `job` for `target` in children until it is done, restarting after each abort or kill.
 /// With `stop_at`, returns as soon as a crash with that signature is seen.
-fn run_job(target: Target, job: Job, stop_at: Option<&str>, budget: Duration) -> JobResult {
+fn run_job(target: Target, job: Job, stop_at: Option<&str>, limits: Limits) -> JobResult {
+    let Limits { budget, rss_mib } = limits;
     let exe = std::env::current_exe().expect("test binary");
     let work = tempfile::tempdir().expect("temporary directory");
     let stall = (budget * 10).max(Duration::from_secs(1));
@@ -349,9 +381,17 @@ fn run_job(target: Target, job: Job, stop_at: Option<&str>, budget: Duration) ->
         let mut last_len = 0;
         let mut last_progress = Instant::now();
         let mut killed = false;
+        let mut over_memory = None;
         let status = loop {
             if let Some(status) = child.try_wait().expect("wait for the fuzz child") {
                 break status;
+            }
+            if let Some(rss) = resident_mib(child.id())
+                && rss > rss_mib
+            {
+                let _ = child.kill();
+                over_memory = Some(rss);
+                break child.wait().expect("wait for the killed child");
             }
             let len = std::fs::metadata(&log).map_or(0, |m| m.len());
             if len != last_len {
@@ -409,7 +449,12 @@ fn run_job(target: Target, job: Job, stop_at: Option<&str>, budget: Duration) ->
             );
         };
         let err = std::fs::read_to_string(&stderr).unwrap_or_default();
-        let (signature, detail) = if killed {
+        let (signature, detail) = if let Some(rss) = over_memory {
+            (
+                "memory".to_owned(),
+                format!("resident memory {rss} MiB, over the limit of {rss_mib} MiB; killed"),
+            )
+        } else if killed {
             (
                 "hang".to_owned(),
                 format!("no progress in {} s; killed", stall.as_secs_f64()),
@@ -440,7 +485,7 @@ fn run_inputs(
     target: Target,
     inputs: &[Vec<u8>],
     stop_at: Option<&str>,
-    budget: Duration,
+    limits: Limits,
 ) -> (u64, BTreeMap<u64, String>) {
     let dir = tempfile::tempdir().expect("temporary directory");
     let mut list = String::new();
@@ -458,7 +503,7 @@ fn run_inputs(
             start: 0,
         },
         stop_at,
-        budget,
+        limits,
     );
     let crashes = result
         .crashes
@@ -487,7 +532,7 @@ fn minimise(target: Target, input: Vec<u8>, signature: &str, limit: Duration) ->
                 c
             })
             .collect();
-        let (_, crashed) = run_inputs(target, &candidates, Some(signature), hang_budget());
+        let (_, crashed) = run_inputs(target, &candidates, Some(signature), limits());
         if let Some((&i, _)) = crashed.iter().find(|(_, s)| s.as_str() == signature) {
             current = candidates[i as usize].clone();
             chunk = chunk.min((current.len() - prefix).div_ceil(2)).max(1);
@@ -558,7 +603,7 @@ fn fuzz(target: Target) {
             end: cases,
         },
         None,
-        hang_budget(),
+        limits(),
     );
     let seconds = started.elapsed().as_secs_f64();
     let mut by_signature: BTreeMap<String, Vec<&Crash>> = BTreeMap::new();
@@ -568,18 +613,22 @@ fn fuzz(target: Target) {
             .or_default()
             .push(crash);
     }
-    let hangs = result
-        .crashes
-        .iter()
-        .filter(|c| c.signature == "hang")
-        .count();
-    let crashes = result.crashes.len() - hangs;
+    let count = |kind: &str| {
+        result
+            .crashes
+            .iter()
+            .filter(|c| c.signature == kind)
+            .count()
+    };
+    let (hangs, memory) = (count("hang"), count("memory"));
+    let crashes = result.crashes.len() - hangs - memory;
     println!(
-        "fuzz {}: cases {}, crashes {}, hangs {}, seconds {:.1} (seed {}, budget {} ms)",
+        "fuzz {}: cases {}, crashes {}, hangs {}, over memory {}, seconds {:.1} (seed {}, budget {} ms)",
         target.name(),
         result.cases,
         crashes,
         hangs,
+        memory,
         seconds,
         seed,
         hang_budget().as_millis()
@@ -685,7 +734,7 @@ fn fuzz_saved_crashes() {
             .iter()
             .map(|p| std::fs::read(p).expect("saved input"))
             .collect();
-        let (_, crashed) = run_inputs(target, &inputs, None, hang_budget());
+        let (_, crashed) = run_inputs(target, &inputs, None, limits());
         for (i, file) in files.iter().enumerate() {
             let name = format!(
                 "{}/{}",
@@ -715,14 +764,18 @@ fn fuzz_saved_crashes() {
 #[test]
 fn driver_attributes_every_kind_of_crash_to_its_input() {
     let inputs: Vec<Vec<u8>> = [
-        "ok", "panic", "ok", "overflow", "ok", "slow", "ok", "forever", "ok",
+        "ok", "panic", "ok", "overflow", "ok", "slow", "ok", "forever", "ok", "memory", "ok",
     ]
     .iter()
     .map(|s| s.as_bytes().to_vec())
     .collect();
-    let (cases, crashed) = run_inputs(Target::SelfTest, &inputs, None, Duration::from_millis(300));
+    let limits = Limits {
+        budget: Duration::from_millis(300),
+        rss_mib: 200,
+    };
+    let (cases, crashed) = run_inputs(Target::SelfTest, &inputs, None, limits);
     assert_eq!(
-        cases, 9,
+        cases, 11,
         "every input ran, the ones after each crash included"
     );
     let expected: BTreeMap<u64, String> = [
@@ -733,6 +786,7 @@ fn driver_attributes_every_kind_of_crash_to_its_input() {
         (3, "stack overflow".to_owned()),
         (5, "hang".to_owned()),
         (7, "hang".to_owned()),
+        (9, "memory".to_owned()),
     ]
     .into_iter()
     .collect();

@@ -40,8 +40,8 @@ pub enum Target {
     /// Catalog rows as the live introspection reads them: the model built from them, the live
     /// state against the migrations, every rule, the reports and the fix script.
     CatalogRows,
-    /// Not fuzzed: inputs that panic, overflow the stack, run slow or forever, for the test
-    /// of the driver itself.
+    /// Not fuzzed: inputs that panic, overflow the stack, run slow or forever or take too much
+    /// memory, for the test of the driver itself.
     SelfTest,
 }
 
@@ -432,6 +432,11 @@ fn self_test(input: &[u8]) -> usize {
         b"slow" => {
             std::thread::sleep(std::time::Duration::from_millis(600));
             1
+        }
+        b"memory" => {
+            let held = std::hint::black_box(vec![1u8; 400 << 20]);
+            std::thread::sleep(std::time::Duration::from_secs(5));
+            held.len()
         }
         b"forever" => loop {
             std::thread::sleep(std::time::Duration::from_secs(1));
