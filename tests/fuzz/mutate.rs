@@ -128,11 +128,10 @@ pub fn mutate(
 fn position(rng: &mut Rng, data: &[u8]) -> usize {
     let at = rng.below(data.len() + 1);
     if rng.chance(1, 2) {
-        let line_start = data[..at]
+        data[..at]
             .iter()
             .rposition(|&b| b == b'\n')
-            .map_or(0, |p| p + 1);
-        line_start
+            .map_or(0, |p| p + 1)
     } else {
         at
     }
