@@ -13,6 +13,8 @@
 //! Environment:
 //! - `DRIFTLINT_FUZZ_CASES`: cases per target (default: a count that keeps the five targets at
 //!   about a minute in a debug build on two cores; `scripts/fuzz` uses 100,000);
+//! - `DRIFTLINT_FUZZ_SECONDS`: stop generating cases after this long, whatever the count (for
+//!   a long run on a busy machine; `scripts/fuzz` turns it into `DRIFTLINT_FUZZ_DEADLINE`);
 //! - `DRIFTLINT_FUZZ_SEED`: the seed (default 1); a case is reproduced from seed and index;
 //! - `DRIFTLINT_FUZZ_HANG_MS`: the per-input budget (default 2,000 ms in a release build,
 //!   20,000 ms in a debug build, which runs some inputs 10-30 times slower);
@@ -94,6 +96,14 @@ fn env_u64(name: &str) -> Option<u64> {
             .parse()
             .unwrap_or_else(|_| panic!("{name} must be a number, not {value:?}")),
     )
+}
+
+/// `DRIFTLINT_FUZZ_SECONDS` as a point in time, passed to the children as
+/// `DRIFTLINT_FUZZ_DEADLINE` (seconds since the epoch) so that every target of one run stops
+/// generating cases at the same moment; the cases run are reported.
+fn deadline() -> Option<std::time::SystemTime> {
+    let at = env_u64("DRIFTLINT_FUZZ_DEADLINE")?;
+    Some(std::time::UNIX_EPOCH + Duration::from_secs(at))
 }
 
 fn seed() -> u64 {
@@ -251,7 +261,11 @@ fn child_run(target: Target, log_path: &Path, stop_first: bool, job: &Job) {
             (*start, files.len() as u64, Some(files))
         }
     };
+    let deadline = deadline();
     for index in start..end {
+        if files.is_none() && deadline.is_some_and(|d| std::time::SystemTime::now() > d) {
+            break;
+        }
         let input = match (&files, job) {
             (Some(files), _) => std::fs::read(&files[index as usize]).expect("saved input"),
             (None, Job::Generated { seed, .. }) => {
