@@ -222,7 +222,7 @@ fn mutate_once(
         }
         // Indentation, `\r` or a BOM at the start of a line.
         10 => {
-            let piece: &[u8] = *rng.pick(&[
+            let piece: &[u8] = rng.pick::<&[u8]>(&[
                 b"\t".as_slice(),
                 b"    ",
                 b" ",
@@ -242,7 +242,7 @@ fn mutate_once(
         // A very long line (reports must not print it whole or fail on its columns).
         12 => {
             let len = rng.log_size(100_000);
-            let byte = *rng.pick(&[b'a', b' ', b'x', b'(', b'1']);
+            let byte = *rng.pick(b"a x(1");
             let at = rng.below(data.len() + 1);
             insert(data, at, &vec![byte; len]);
         }
