@@ -83,19 +83,6 @@ const KNOWN_OPEN: &[KnownOpen] = &[
         why: "an expectations error at column >= 65,536: the error's diagnostic, rendered by \
               src/cli/mod.rs (Failure::Diagnostic) with miette, not src/report/human.rs; issue 13 item 4",
     },
-    KnownOpen {
-        file: "expectations/hang.yaml",
-        signature: "hang",
-        why: "a 55 KB expectations file over the 2 s budget (4.5 s in the release run before \
-              minimising): time quadratic in findings, src/expect, issue 13 item 5",
-    },
-    KnownOpen {
-        file: "execute_sql/hang.sql",
-        signature: "hang",
-        why: "169 KB of SQL in op.execute over the 2 s budget (2.6 s for 256 KB in the release \
-              run): time of the raw-SQL path, src/schema/sql.rs, issue 13 item 5 (no fix under way \
-              when this was listed)",
-    },
 ];
 
 const CHILD_ENV: &str = "DRIFTLINT_FUZZ_CHILD";
