@@ -17,7 +17,7 @@ pub use connect::connect;
 pub use env_file::{UrlOrigin, database_url_from_environment, read_env_file_value};
 pub use error::{ConnectFailure, Error};
 pub use snapshot::{
-    LiveSnapshot, ReadOnlySession, RelationKind, SnapshotOptions, VersionDetails, snapshot,
-    snapshot_with,
+    CatalogRows, CatalogValue, LiveSnapshot, ReadOnlySession, RelationKind, SnapshotOptions,
+    VersionDetails, snapshot, snapshot_from_catalog_rows, snapshot_with,
 };
 pub use url::{ConnectionDefaults, DatabaseUrl, Endpoint, Host, RootCertificates, SslMode};

@@ -398,13 +398,14 @@ impl ReadOnlySession {
     pub async fn read(&mut self) -> Result<LiveSnapshot, Error> {
         self.round_trips += 1;
         let catalog = self.read_catalog().await?;
-        let mut builder = SchemaBuilder::default();
-        builder.tables(&catalog.columns)?;
-        builder.constraints(&catalog.constraints)?;
-        builder.indexes(&catalog.indexes)?;
-        builder.sequences(&catalog.sequences)?;
-        builder.default_sequences(&catalog.default_sequences)?;
-        builder.enums(&catalog.enums)?;
+        let builder = SchemaBuilder::build(
+            &catalog.columns,
+            &catalog.constraints,
+            &catalog.indexes,
+            &catalog.sequences,
+            &catalog.default_sequences,
+            &catalog.enums,
+        )?;
         let mut version_kind = None;
         let version_table = match catalog.version_tables.first() {
             Some(row) => {
@@ -900,8 +901,8 @@ fn unexpected(step: &'static str) -> Error {
     }
 }
 
-fn get<'a, T: FromSql<'a>>(row: &'a Row, index: usize, step: &'static str) -> Result<T, Error> {
-    row.try_get(index).map_err(|error| Error::Query {
+fn get<T: Cell>(row: &impl CatalogRow, index: usize, step: &'static str) -> Result<T, Error> {
+    row.cell(index).map_err(|error| Error::Query {
         step,
         message: format!("unexpected value in column {index}: {error}"),
         help: None,
@@ -932,7 +933,26 @@ struct SchemaBuilder {
 }
 
 impl SchemaBuilder {
-    fn tables(&mut self, rows: &[Row]) -> Result<(), Error> {
+    /// Assembles the model from the rows of the catalog queries, in the order `read` needs.
+    fn build<R: CatalogRow>(
+        columns: &[R],
+        constraints: &[R],
+        indexes: &[R],
+        sequences: &[R],
+        default_sequences: &[R],
+        enums: &[R],
+    ) -> Result<SchemaBuilder, Error> {
+        let mut builder = SchemaBuilder::default();
+        builder.tables(columns)?;
+        builder.constraints(constraints)?;
+        builder.indexes(indexes)?;
+        builder.sequences(sequences)?;
+        builder.default_sequences(default_sequences)?;
+        builder.enums(enums)?;
+        Ok(builder)
+    }
+
+    fn tables<R: CatalogRow>(&mut self, rows: &[R]) -> Result<(), Error> {
         for row in rows {
             let schema: String = get(row, 0, CATALOG)?;
             let name: String = get(row, 1, CATALOG)?;
@@ -972,7 +992,7 @@ impl SchemaBuilder {
         Ok(())
     }
 
-    fn constraints(&mut self, rows: &[Row]) -> Result<(), Error> {
+    fn constraints<R: CatalogRow>(&mut self, rows: &[R]) -> Result<(), Error> {
         for row in rows {
             let schema: String = get(row, 0, CATALOG)?;
             let table_name: String = get(row, 1, CATALOG)?;
@@ -1008,7 +1028,7 @@ impl SchemaBuilder {
         Ok(())
     }
 
-    fn indexes(&mut self, rows: &[Row]) -> Result<(), Error> {
+    fn indexes<R: CatalogRow>(&mut self, rows: &[R]) -> Result<(), Error> {
         for row in rows {
             let schema: String = get(row, 0, CATALOG)?;
             let table_name: String = get(row, 1, CATALOG)?;
@@ -1023,7 +1043,7 @@ impl SchemaBuilder {
         Ok(())
     }
 
-    fn sequences(&mut self, rows: &[Row]) -> Result<(), Error> {
+    fn sequences<R: CatalogRow>(&mut self, rows: &[R]) -> Result<(), Error> {
         for row in rows {
             let schema: String = get(row, 0, CATALOG)?;
             let name: String = get(row, 1, CATALOG)?;
@@ -1069,7 +1089,7 @@ impl SchemaBuilder {
 
     /// Links columns to the sequences their defaults call, then picks the columns whose
     /// maximum is read.
-    fn default_sequences(&mut self, rows: &[Row]) -> Result<(), Error> {
+    fn default_sequences<R: CatalogRow>(&mut self, rows: &[R]) -> Result<(), Error> {
         for row in rows {
             let schema: String = get(row, 0, CATALOG)?;
             let table_name: String = get(row, 1, CATALOG)?;
@@ -1112,7 +1132,7 @@ impl SchemaBuilder {
         Ok(())
     }
 
-    fn enums(&mut self, rows: &[Row]) -> Result<(), Error> {
+    fn enums<R: CatalogRow>(&mut self, rows: &[R]) -> Result<(), Error> {
         for row in rows {
             let schema: String = get(row, 0, CATALOG)?;
             let name: String = get(row, 1, CATALOG)?;
@@ -1122,4 +1142,124 @@ impl SchemaBuilder {
         }
         Ok(())
     }
+}
+
+/// One catalog row: tokio-postgres's `Row` as the server sent it, or plain [`CatalogValue`]s.
+trait CatalogRow {
+    fn cell<T: Cell>(&self, index: usize) -> Result<T, String>;
+}
+
+/// The Rust types the catalog columns are read as.
+trait Cell: for<'a> FromSql<'a> + Sized {
+    fn from_plain(value: &CatalogValue) -> Option<Self>;
+}
+
+impl CatalogRow for Row {
+    fn cell<T: Cell>(&self, index: usize) -> Result<T, String> {
+        self.try_get(index).map_err(|error| error.to_string())
+    }
+}
+
+impl CatalogRow for Vec<CatalogValue> {
+    fn cell<T: Cell>(&self, index: usize) -> Result<T, String> {
+        let value = self
+            .get(index)
+            .ok_or_else(|| format!("the row has no column {index}"))?;
+        T::from_plain(value).ok_or_else(|| format!("{value:?} is not of the expected type"))
+    }
+}
+
+impl Cell for String {
+    fn from_plain(value: &CatalogValue) -> Option<Self> {
+        match value {
+            CatalogValue::Text(text) => Some(text.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl Cell for bool {
+    fn from_plain(value: &CatalogValue) -> Option<Self> {
+        match value {
+            CatalogValue::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+}
+
+impl Cell for i64 {
+    fn from_plain(value: &CatalogValue) -> Option<Self> {
+        match value {
+            CatalogValue::Int(n) => Some(*n),
+            _ => None,
+        }
+    }
+}
+
+impl Cell for Vec<String> {
+    fn from_plain(value: &CatalogValue) -> Option<Self> {
+        match value {
+            CatalogValue::TextArray(items) => Some(items.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl<T: Cell> Cell for Option<T> {
+    fn from_plain(value: &CatalogValue) -> Option<Self> {
+        match value {
+            CatalogValue::Null => Some(None),
+            other => T::from_plain(other).map(Some),
+        }
+    }
+}
+
+/// A value in a catalog row given without a server (see [`snapshot_from_catalog_rows`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CatalogValue {
+    Null,
+    Text(String),
+    Bool(bool),
+    Int(i64),
+    TextArray(Vec<String>),
+}
+
+/// The rows of the catalog queries of [`ReadOnlySession::read`], as plain values, one `Vec` per
+/// row with the columns those queries select (see `read_catalog` for each query's columns).
+#[derive(Clone, Debug, Default)]
+pub struct CatalogRows {
+    pub columns: Vec<Vec<CatalogValue>>,
+    pub constraints: Vec<Vec<CatalogValue>>,
+    pub indexes: Vec<Vec<CatalogValue>>,
+    pub sequences: Vec<Vec<CatalogValue>>,
+    pub default_sequences: Vec<Vec<CatalogValue>>,
+    pub enums: Vec<Vec<CatalogValue>>,
+}
+
+/// Builds a snapshot from catalog rows given as plain values, with the same code that
+/// [`ReadOnlySession::read`] runs on the server's rows, so that the model the live rules and the
+/// fixes work on can be built without a server (the fuzzing harness, `tests/fuzz.rs`, feeds it
+/// hostile names, types and NULLs). What `read` learns from the data (sequence states, column
+/// maxima, the version table's rows) is left empty, for the caller to fill in; a row of the
+/// wrong shape is the same error as from the server.
+pub fn snapshot_from_catalog_rows(rows: &CatalogRows) -> Result<LiveSnapshot, Error> {
+    let builder = SchemaBuilder::build(
+        &rows.columns,
+        &rows.constraints,
+        &rows.indexes,
+        &rows.sequences,
+        &rows.default_sequences,
+        &rows.enums,
+    )?;
+    Ok(LiveSnapshot {
+        schema: builder.schema,
+        versions: None,
+        version_table: None,
+        column_max: HashMap::new(),
+        version_details: VersionDetails::default(),
+        unreadable: builder.unreadable,
+        round_trips: 0,
+        connections: 0,
+        server_version: String::new(),
+    })
 }
