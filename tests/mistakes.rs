@@ -279,3 +279,33 @@ fn json_fixes_keep_sql_and_migration_apart() {
         }
     }
 }
+
+/// An expectations error on a line too long to draw (miette cannot draw columns past 65,535) is
+/// named by line and column, never a panic.
+#[test]
+fn an_expectations_error_far_along_a_line_is_named_not_drawn() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = dir.path().join("expectations.yaml");
+    let padding = " ".repeat(70_000);
+    std::fs::write(
+        &file,
+        format!("version: 1\ntables: {{{padding}users: {{ colums: [id] }} }}\n"),
+    )
+    .expect("written");
+    let out = driftlint(
+        &root(),
+        &[
+            "check",
+            "--migrations",
+            "examples/flask-app/migrations",
+            "--expectations",
+            file.to_str().expect("UTF-8"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let said = text(&out.stderr);
+    assert!(
+        said.contains("unknown key `colums`") && said.contains("the line is too long to show"),
+        "{said}"
+    );
+}

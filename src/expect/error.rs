@@ -215,19 +215,33 @@ impl Error {
         label: impl Into<String>,
         help: Option<String>,
     ) -> Self {
-        let location = Some(line_col(&file.text, range.start));
+        let at = line_col(&file.text, range.start);
+        let mut message = message.into();
+        // A place on a line too long to show (miette cannot draw columns past 65,535, and such a
+        // line is unreadable anyway) is named in the message instead of drawn.
+        let shown = !on_a_long_line(&file.text, &range);
+        if !shown {
+            message = format!(
+                "{message} (at line {}, column {}; the line is too long to show)",
+                at.line, at.column
+            );
+        }
         Error(Box::new(ErrorDetails {
             kind,
-            message: message.into(),
+            message,
             path: file.path.clone(),
-            source_code: Some(file.named_source()),
-            labels: vec![LabeledSpan::new_primary_with_span(
-                Some(label.into()),
-                range.start..range.end.max(range.start),
-            )],
+            source_code: shown.then(|| file.named_source()),
+            labels: if shown {
+                vec![LabeledSpan::new_primary_with_span(
+                    Some(label.into()),
+                    range.start..range.end.max(range.start),
+                )]
+            } else {
+                Vec::new()
+            },
             help,
             related: Vec::new(),
-            location,
+            location: Some(at),
             more: Vec::new(),
             nested: false,
         }))
@@ -235,6 +249,14 @@ impl Error {
 
     /// Adds a secondary label in the same file.
     pub(crate) fn also_at(mut self, range: Range<usize>, label: impl Into<String>) -> Self {
+        if self.0.source_code.is_none() {
+            return self;
+        }
+        if let Some(source) = &self.0.source_code
+            && on_a_long_line(source.inner(), &range)
+        {
+            return self;
+        }
         self.0.labels.push(LabeledSpan::new_with_span(
             Some(label.into()),
             range.start..range.end.max(range.start),
@@ -250,6 +272,9 @@ impl Error {
         message: impl Into<String>,
         label: impl Into<String>,
     ) -> Self {
+        if on_a_long_line(&file.text, &range) {
+            return self;
+        }
         self.0.related.push(OtherPlace {
             message: message.into(),
             source_code: file.named_source(),
@@ -260,4 +285,20 @@ impl Error {
         });
         self
     }
+}
+
+/// The longest line whose places an error draws, in bytes.
+const LONGEST_SHOWN_LINE: usize = 4096;
+
+/// Whether `range` starts or ends on a line longer than [`LONGEST_SHOWN_LINE`].
+fn on_a_long_line(text: &str, range: &Range<usize>) -> bool {
+    let long = |at: usize| {
+        let at = at.min(text.len());
+        let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+        end - start > LONGEST_SHOWN_LINE
+    };
+    text.is_char_boundary(range.start.min(text.len()))
+        && text.is_char_boundary(range.end.min(text.len()))
+        && (long(range.start) || long(range.end))
 }

@@ -59,34 +59,7 @@ struct KnownOpen {
     why: &'static str,
 }
 
-const KNOWN_OPEN: &[KnownOpen] = &[
-    KnownOpen {
-        file: "revision_file/stack-overflow.py",
-        signature: "stack overflow",
-        why: "deep nesting in a revision file (35,000 unclosed `(f`): src/alembic, issue 13 item 4",
-    },
-    KnownOpen {
-        file: "revision_tree/stack-overflow.bin",
-        signature: "stack overflow",
-        why: "deep nesting in a revision file: src/alembic, issue 13 item 4",
-    },
-    KnownOpen {
-        file: "revision_file/formatting-argument-out-of-range-in-graphical.py",
-        signature: "panic in miette-7.6.0/src/handlers/graphical.rs: Formatting argument out of range",
-        why: "a finding at column >= 65,536: src/report/human.rs, issue 13 item 4",
-    },
-    KnownOpen {
-        file: "revision_tree/formatting-argument-out-of-range-in-graphical.bin",
-        signature: "panic in miette-7.6.0/src/handlers/graphical.rs: Formatting argument out of range",
-        why: "a finding at column >= 65,536: src/report/human.rs, issue 13 item 4",
-    },
-    KnownOpen {
-        file: "expectations/formatting-argument-out-of-range-in-graphical.yaml",
-        signature: "panic in miette-7.6.0/src/handlers/graphical.rs: Formatting argument out of range",
-        why: "an expectations error at column >= 65,536: the error's diagnostic, rendered by \
-              src/cli/mod.rs (Failure::Diagnostic) with miette, not src/report/human.rs; issue 13 item 4",
-    },
-];
+const KNOWN_OPEN: &[KnownOpen] = &[];
 
 const CHILD_ENV: &str = "DRIFTLINT_FUZZ_CHILD";
 
