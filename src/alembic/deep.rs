@@ -61,12 +61,39 @@ pub fn on_large_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 /// bracket or operator beyond the limit by a plain scan of the bytes (which does not know
 /// strings and comments, so it only places the finding), or 0.
 ///
-/// The lexer runs only when the file holds more than [`MAX_NESTING`] bracket and operator bytes,
-/// or is large: other files cannot nest that deep this way.
+/// The lexer runs only when a scan of the bytes allows more than [`MAX_NESTING`] levels of
+/// brackets and prefix operators, or the file is large: other files cannot nest that deep this
+/// way.
 pub fn tokens_beyond_limit(text: &str) -> Option<usize> {
-    const OPENING: &[u8] = b"([{-+~*";
-    let candidates = text.bytes().filter(|b| OPENING.contains(b)).count();
-    if candidates <= MAX_NESTING && text.len() <= 256 * 1024 {
+    // An estimate from the bytes alone, strings and comments included: the deepest bracket
+    // nesting plus the longest run of prefix-operator bytes (white space inside a run kept).
+    // Closing brackets inside strings can make it low, so the lexer also runs for any file over
+    // 64 KiB; a smaller file that slips through is parsed (at most about 20,000 levels, the
+    // parser's own stack on the heap) and refused by the tree's depth.
+    let mut depth = 0usize;
+    let mut deepest = 0usize;
+    let mut run = 0usize;
+    let mut longest_run = 0usize;
+    for byte in text.bytes() {
+        match byte {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+                run = 0;
+            }
+            b')' | b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                run = 0;
+            }
+            b'-' | b'+' | b'~' | b'*' => {
+                run += 1;
+                longest_run = longest_run.max(run);
+            }
+            b' ' | b'\t' | b'\n' | b'\r' | b'\\' => {}
+            _ => run = 0,
+        }
+    }
+    if deepest + longest_run <= MAX_NESTING && text.len() <= 64 * 1024 {
         return None;
     }
     use ruff_python_ast::token::TokenKind as T;

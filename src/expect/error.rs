@@ -222,8 +222,8 @@ impl Error {
         let shown = !on_a_long_line(&file.text, &range);
         if !shown {
             message = format!(
-                "{message} (at line {}, column {}; the line is too long to show)",
-                at.line, at.column
+                "{message} (at {}:{}:{}; the line is too long to show)",
+                file.display, at.line, at.column
             );
         }
         Error(Box::new(ErrorDetails {
