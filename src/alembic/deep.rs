@@ -236,6 +236,22 @@ impl<'a> Visitor<'a> for Meter<'a> {
     }
 }
 
+/// The largest text whose tree is dropped the ordinary, recursive way: a 64 KiB file nests at
+/// most about 32,000 levels (two bytes a level, as in `1+1+…`), a few megabytes of the reading
+/// threads' 256 MiB stack.
+const SMALL_TEXT: usize = 64 * 1024;
+
+/// Drops the tree parsed from `text_len` bytes on a reading thread: recursively when the text
+/// is too small to nest deep, with [`dismantle`] otherwise (which walks every node, a cost
+/// ordinary revision files need not pay).
+pub fn drop_tree(module: ModModule, text_len: usize) {
+    if text_len <= SMALL_TEXT {
+        drop(module);
+    } else {
+        dismantle(module);
+    }
+}
+
 /// Drops `module` without recursion: every statement, expression and pattern is detached from
 /// its parent (replaced by a leaf) before it is dropped.
 pub fn dismantle(module: ModModule) {

@@ -557,13 +557,14 @@ fn parse_revision(
         return None;
     }
     // `parse_module` would drop the tree of a file with errors itself, recursively; parsed
-    // unchecked, every tree is dropped by `deep::dismantle`.
+    // unchecked, every tree is dropped by `deep::drop_tree`, without recursion when the file is
+    // large enough to nest deep.
     let parsed = ruff_python_parser::parse_unchecked_source(text, PySourceType::Python);
     let first_error = parsed.errors().first().cloned();
     // The tokens are not needed: keep only the tree.
     let module = parsed.into_syntax();
     if let Some(error) = first_error {
-        deep::dismantle(module);
+        deep::drop_tree(module, text.len());
         let span = Span::new(file, range_u32(error.location));
         findings.push(rule::syntax_error(
             span,
@@ -573,13 +574,13 @@ fn parse_revision(
         return None;
     }
     if let Some(range) = deep::nesting_beyond_limit(&module) {
-        deep::dismantle(module);
+        deep::drop_tree(module, text.len());
         let span = Span::new(file, range_u32(range));
         findings.push(rule::nested_too_deep(span, &display(), deep::MAX_NESTING));
         return None;
     }
     let revision = read_module(&module, text, file, display, options, findings);
-    deep::dismantle(module);
+    deep::drop_tree(module, text.len());
     revision
 }
 
