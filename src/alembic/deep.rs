@@ -61,10 +61,15 @@ pub fn on_large_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 /// bracket or operator beyond the limit by a plain scan of the bytes (which does not know
 /// strings and comments, so it only places the finding), or 0.
 ///
-/// The lexer runs only when a scan of the bytes allows more than [`MAX_NESTING`] levels of
-/// brackets and prefix operators, or the file is large: other files cannot nest that deep this
-/// way.
+/// Files up to 16 KiB are left to the parser and the tree's depth check; for larger ones the
+/// lexer runs only when a scan of the bytes allows more than [`MAX_NESTING`] levels of brackets
+/// and prefix operators, or the file is over 64 KiB.
 pub fn tokens_beyond_limit(text: &str) -> Option<usize> {
+    // A file this small nests at most about 8,000 levels: it is parsed (the parser keeps its
+    // own stack on the heap) and refused by the tree's depth, at no cost to ordinary files.
+    if text.len() <= 16 * 1024 {
+        return None;
+    }
     // An estimate from the bytes alone, strings and comments included: the deepest bracket
     // nesting plus the longest run of prefix-operator bytes (white space inside a run kept).
     // Closing brackets inside strings can make it low, so the lexer also runs for any file over
@@ -361,34 +366,44 @@ mod tests {
     #[test]
     fn deep_tokens_are_found_before_parsing() {
         let n = MAX_NESTING + 1;
+        // Files over 16 KiB are checked before parsing; the padding comes after what counts.
+        let padded = |text: String| format!("{text}# {}\n", "x".repeat(17 * 1024));
         let brackets = format!("x = 1\ny = {}{}\n", "[".repeat(n), "]".repeat(n));
-        assert_eq!(tokens_beyond_limit(&brackets), Some(6 + 4 + MAX_NESTING));
-        let unary = format!("y = {}1\n", "- ".repeat(n));
-        assert_eq!(tokens_beyond_limit(&unary), Some(4 + 2 * MAX_NESTING));
-        // A run of `not` has no bracket or operator byte: the lexer runs only for a large file
-        // (a small one is parsed, cheaply, and refused by the tree's depth).
         assert_eq!(
-            tokens_beyond_limit(&format!("y = {}1\n", "not ".repeat(n))),
+            tokens_beyond_limit(&padded(brackets.clone())),
+            Some(6 + 4 + MAX_NESTING)
+        );
+        // A small file is left to the parser and the tree's depth check.
+        assert_eq!(tokens_beyond_limit(&brackets), None);
+        let unary = format!("y = {}1\n", "- ".repeat(n));
+        assert_eq!(
+            tokens_beyond_limit(&padded(unary)),
+            Some(4 + 2 * MAX_NESTING)
+        );
+        // A run of `not` has no bracket or operator byte: the lexer runs only for a file over
+        // 64 KiB (a smaller one is parsed and refused by the tree's depth).
+        assert_eq!(
+            tokens_beyond_limit(&padded(format!("y = {}1\n", "not ".repeat(n)))),
             None
         );
         let nots = format!("y = {}1\n", "not ".repeat(70_000));
         assert!(tokens_beyond_limit(&nots).is_some());
         // Brackets inside a string and many flat operators or lists are not nesting.
         let string = format!("x = '{}'\n", "[".repeat(n));
-        assert_eq!(tokens_beyond_limit(&string), None);
+        assert_eq!(tokens_beyond_limit(&padded(string)), None);
         let flat = format!(
             "x = {}\ny = [{}]\n",
             vec!["1"; n].join(" - "),
             "[], ".repeat(n)
         );
-        assert_eq!(tokens_beyond_limit(&flat), None);
+        assert_eq!(tokens_beyond_limit(&padded(flat)), None);
         // Just under the limit.
         let under = format!(
             "y = {}{}\n",
             "(".repeat(MAX_NESTING),
             ")".repeat(MAX_NESTING)
         );
-        assert_eq!(tokens_beyond_limit(&under), None);
+        assert_eq!(tokens_beyond_limit(&padded(under)), None);
     }
 
     #[test]
