@@ -152,6 +152,13 @@ pub fn revision_files(project: &Project) -> Result<Vec<PathBuf>, Error> {
     walk(project).map(|(files, _)| files)
 }
 
+/// [`revision_files`] and the links it skipped as pointing outside the project, in one walk.
+pub(crate) fn revision_files_and_outside_links(
+    project: &Project,
+) -> Result<(Vec<PathBuf>, Vec<OutsideLink>), Error> {
+    walk(project)
+}
+
 /// A symbolic link among the revision files, or a version directory that is one, whose target
 /// lies outside the project (the working directory, the script directory and its parent, the
 /// version directory the link is in). Its target is not read.

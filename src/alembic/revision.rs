@@ -25,7 +25,7 @@ use rayon::prelude::*;
 use ruff_python_ast::{Expr, ModModule, Operator, PySourceType, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
-use super::discover::{Project, revision_files};
+use super::discover::Project;
 use super::problems::{self as rule, BadByte};
 use super::{Error, Revision, deep};
 use crate::diagnostic::Finding;
@@ -38,6 +38,9 @@ pub struct Loaded {
     pub revisions: Vec<Revision>,
     /// `unparsable-migration` findings, in path order.
     pub findings: Vec<Finding>,
+    /// Symbolic links among the revision files (or version directories) that point outside the
+    /// project and were skipped, found by the same walk that found the files.
+    pub outside_links: Vec<super::OutsideLink>,
 }
 
 /// What reading revision files includes.
@@ -69,8 +72,10 @@ pub fn load_with(
     sources: &mut Sources,
     options: LoadOptions,
 ) -> Result<Loaded, Error> {
-    let files = revision_files(project)?;
-    Ok(load_files_with(files, sources, options))
+    let (files, outside_links) = super::discover::revision_files_and_outside_links(project)?;
+    let mut loaded = load_files_with(files, sources, options);
+    loaded.outside_links = outside_links;
+    Ok(loaded)
 }
 
 /// Reads the given revision files, in the given order, into `sources`.
@@ -142,6 +147,7 @@ pub fn load_inputs(
     let mut loaded = Loaded {
         revisions: Vec::with_capacity(read.len()),
         findings: Vec::new(),
+        outside_links: Vec::new(),
     };
     for (input, file) in inputs.into_iter().zip(read) {
         let path = match input {
@@ -244,7 +250,12 @@ fn read_revision(
     // Python refuses a NUL byte anywhere in source; such a file is binary or truncated, and
     // the parser's error recovery would make an error (and memory) per byte of it.
     let body = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
-    if let Some(offset) = body.iter().position(|&b| b == 0) {
+    // `contains` on bytes is a memchr; the position is looked for only when there is one.
+    if let Some(offset) = body
+        .contains(&0)
+        .then(|| body.iter().position(|&b| b == 0))
+        .flatten()
+    {
         // The text is registered without its BOM, as `decode` does.
         let text = String::from_utf8_lossy(body);
         // The lossy text has the same prefix up to the first invalid sequence; point at the

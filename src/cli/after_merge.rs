@@ -17,7 +17,7 @@ pub(super) fn load_workspace_after_merge(
     options: LoadOptions,
 ) -> Result<Workspace, Failure> {
     let project = discover(cwd, migrations)?;
-    super::warn_outside_links(&project);
+    super::warn_outside_links(&crate::alembic::links_outside_project(&project));
     let mut sources = Sources::new();
     let (loaded, after_merge) =
         against::load_after_merge(&project, cwd, reference, &mut sources, options)?;

@@ -315,9 +315,9 @@ fn load_workspace(
     options: LoadOptions,
 ) -> Result<Workspace, Failure> {
     let project = discover(cwd, migrations)?;
-    warn_outside_links(&project);
     let mut sources = Sources::new();
     let loaded = crate::alembic::load_with(&project, &mut sources, options)?;
+    warn_outside_links(&loaded.outside_links);
     let graph = RevisionGraph::build(&loaded.revisions);
     Ok(Workspace {
         sources,
@@ -332,8 +332,8 @@ fn load_workspace(
 
 /// Names on standard error each symbolic link among the revision files (or version directory)
 /// that was skipped because it points outside the project; what it points at is not read.
-fn warn_outside_links(project: &crate::alembic::Project) {
-    for outside in crate::alembic::links_outside_project(project) {
+fn warn_outside_links(links: &[crate::alembic::OutsideLink]) {
+    for outside in links {
         eprintln!(
             "driftlint: warning: skipped {}: a symbolic link to {}, outside the project; \
              driftlint reads no revision file from there (copy the file into the versions \
