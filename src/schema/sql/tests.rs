@@ -502,3 +502,27 @@ fn identifiers_in_fragments() {
         "\"Points\" >= 0 AND \"Points\"::text <> 'score'"
     );
 }
+
+#[test]
+fn deep_parentheses_are_not_handed_to_the_parser() {
+    // sqlparser takes time quadratic in unclosed parentheses; such a statement is reported as
+    // not parsed, at once.
+    let sql = format!("INSERT INTO invite{}", "(".repeat(40_000));
+    let started = std::time::Instant::now();
+    let ops = lower_sql(&sql).expect("the text is split into statements");
+    assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
+    assert!(
+        ops.iter()
+            .all(|op| !matches!(op, Op::CreateTable { .. } | Op::AddColumn { .. })),
+        "{ops:?}"
+    );
+    let shallow = format!("SELECT {}1{}", "(".repeat(100), ")".repeat(100));
+    assert_eq!(parenthesis_depth_of(&shallow), 100);
+}
+
+fn parenthesis_depth_of(sql: &str) -> usize {
+    let tokens = Tokenizer::new(&PostgreSqlDialect {}, sql)
+        .tokenize_with_location()
+        .expect("tokens");
+    super::parenthesis_depth(&tokens)
+}
