@@ -17,13 +17,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
+use driftlint::alembic::Flavor;
 use driftlint::alembic::{LoadOptions, RevisionInput, load_inputs};
 use driftlint::fix::ddl::{
     add_column_fix, alter_nullability_fix, alter_type_fix, create_table_fix, drop_column_fix,
     rename_column_fix, rename_table_fix, replace_primary_key_fix, untracked_column_fix,
     untracked_table_fix,
 };
-use driftlint::fix::guidance::{Tool, stamp_fix, unknown_revision_fix, upgrade_from_empty_fix};
+use driftlint::fix::guidance::{stamp_fix, unknown_revision_fix, upgrade_from_empty_fix};
 use driftlint::fix::psql_lex::{ALLOWED_META_COMMANDS, meta_commands};
 use driftlint::fix::revisions::{VersionChange, partial_fix, pending_upgrade_fix, stamped_fix};
 use driftlint::fix::script::{ScriptMeta, render_script};
@@ -393,18 +394,18 @@ fn findings(n: &Names) -> Vec<Finding> {
         finding(
             Rule::DatabaseNotVersioned,
             &n.message,
-            Some(stamp_fix(Tool::Alembic, &n.revisions, false)),
+            Some(stamp_fix(Flavor::Alembic, &n.revisions, false)),
         ),
         finding(
             Rule::DatabaseNotVersioned,
             &n.message,
-            Some(upgrade_from_empty_fix(Tool::FlaskMigrate)),
+            Some(upgrade_from_empty_fix(Flavor::FlaskMigrate)),
         ),
         finding(
             Rule::DatabaseUnknownRevision,
             &n.message,
             Some(unknown_revision_fix(
-                Tool::Alembic,
+                Flavor::Alembic,
                 std::slice::from_ref(&n.revisions[0]),
                 Some(std::slice::from_ref(&n.revisions[1])),
             )),

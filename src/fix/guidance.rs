@@ -7,26 +7,11 @@
 
 use super::{Fix, Safety, comment_line};
 
-/// How the project runs Alembic: `alembic` or Flask-Migrate's `flask db`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Tool {
-    Alembic,
-    FlaskMigrate,
-}
-
-impl Tool {
-    /// `alembic <args>` or `flask db <args>`.
-    pub fn command(self, args: &str) -> String {
-        match self {
-            Tool::Alembic => format!("alembic {args}"),
-            Tool::FlaskMigrate => format!("flask db {args}"),
-        }
-    }
-}
+use crate::alembic::Flavor;
 
 /// `database-not-versioned` when the schema matches `revisions` (all their changes present,
 /// none of their descendants'): record them with `stamp`. `complete` when they are the heads.
-pub fn stamp_fix(tool: Tool, revisions: &[String], complete: bool) -> Fix {
+pub fn stamp_fix(flavor: Flavor, revisions: &[String], complete: bool) -> Fix {
     let ids = revisions.join(" ");
     let mut sql = vec![
         comment_line(&format!(
@@ -35,12 +20,12 @@ pub fn stamp_fix(tool: Tool, revisions: &[String], complete: bool) -> Fix {
             if revisions.len() == 1 { "it" } else { "them" }
         )),
         "-- once you have checked that, record it (this creates the version table):".to_owned(),
-        comment_line(&tool.command(&format!("stamp {ids}"))),
+        comment_line(&flavor.command(&format!("stamp {ids}"))),
     ];
     if !complete {
         sql.push(format!(
             "-- then apply the rest: {}",
-            tool.command("upgrade heads")
+            flavor.command("upgrade heads")
         ));
     }
     Fix {
@@ -51,12 +36,12 @@ pub fn stamp_fix(tool: Tool, revisions: &[String], complete: bool) -> Fix {
 }
 
 /// `database-not-versioned` when nothing the migrations create is there: run them all.
-pub fn upgrade_from_empty_fix(tool: Tool) -> Fix {
+pub fn upgrade_from_empty_fix(flavor: Flavor) -> Fix {
     Fix {
         title: "run every migration".to_owned(),
         sql: vec![
             "-- nothing the migrations create is in the database: run them all".to_owned(),
-            format!("-- {}", tool.command("upgrade heads")),
+            format!("-- {}", flavor.command("upgrade heads")),
         ],
         safety: Safety::ReviewOnly,
     }
@@ -65,7 +50,11 @@ pub fn upgrade_from_empty_fix(tool: Tool) -> Fix {
 /// `database-unknown-revision`: the version table names `unknown`, which no revision file
 /// defines. When the schema matches `matching`, re-record it with `stamp --purge` (plain `stamp`
 /// refuses to start from an unknown revision); otherwise say what to look for.
-pub fn unknown_revision_fix(tool: Tool, unknown: &[String], matching: Option<&[String]>) -> Fix {
+pub fn unknown_revision_fix(
+    flavor: Flavor,
+    unknown: &[String],
+    matching: Option<&[String]>,
+) -> Fix {
     let mut sql = vec![comment_line(&format!(
         "the database is stamped {}, which no revision file defines: the code is behind the \
          database, or revision files were deleted",
@@ -79,7 +68,7 @@ pub fn unknown_revision_fix(tool: Tool, unknown: &[String], matching: Option<&[S
                 revisions.join(", ")
             )));
             sql.push(comment_line(
-                &tool.command(&format!("stamp --purge {}", revisions.join(" "))),
+                &flavor.command(&format!("stamp --purge {}", revisions.join(" "))),
             ));
         }
         _ => sql.push(
@@ -101,12 +90,15 @@ mod tests {
 
     #[test]
     fn guidance_names_the_real_revisions_and_the_projects_tool() {
-        let fix = stamp_fix(Tool::FlaskMigrate, &["0003".into()], false);
+        let fix = stamp_fix(Flavor::FlaskMigrate, &["0003".into()], false);
         assert_eq!(fix.safety, Safety::ReviewOnly);
         assert_eq!(fix.sql[2], "-- flask db stamp 0003");
         assert_eq!(fix.sql[3], "-- then apply the rest: flask db upgrade heads");
-        let unknown =
-            unknown_revision_fix(Tool::Alembic, &["deadbeef".into()], Some(&["0004".into()]));
+        let unknown = unknown_revision_fix(
+            Flavor::Alembic,
+            &["deadbeef".into()],
+            Some(&["0004".into()]),
+        );
         assert_eq!(unknown.sql[2], "-- alembic stamp --purge 0004");
         assert!(unknown.sql.iter().all(|line| line.starts_with("--")));
     }

@@ -36,6 +36,7 @@ pub(crate) fn parse_one(statement: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::alembic::Flavor;
     use crate::fix::ddl::*;
     use crate::fix::guidance::*;
     use crate::fix::revisions::{VersionChange, version_update_sql};
@@ -147,8 +148,8 @@ mod tests {
                 }),
                 safety: crate::fix::Safety::Safe,
             },
-            stamp_fix(Tool::Alembic, &["0003".into()], false),
-            unknown_revision_fix(Tool::FlaskMigrate, &["dead".into()], None),
+            stamp_fix(Flavor::Alembic, &["0003".into()], false),
+            unknown_revision_fix(Flavor::FlaskMigrate, &["dead".into()], None),
         ]
     }
 

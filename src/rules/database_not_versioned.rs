@@ -124,7 +124,7 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             tool_command(ctx.flavor, "stamp REV")
         ),
     };
-    let tool = tool_of(ctx.flavor);
+    let tool = ctx.flavor;
     let fix = match &live.stamp_suggestion {
         Some(StampSuggestion::UpgradeFromEmpty) => Some(guidance::upgrade_from_empty_fix(tool)),
         Some(StampSuggestion::Stamp {
@@ -163,14 +163,6 @@ fn not_a_table_help(schema: &str, table: &str, kind: crate::live::RelationKind) 
          table it reads from",
         kind.described()
     )
-}
-
-/// The tool whose commands the guidance names.
-pub(super) fn tool_of(flavor: super::Flavor) -> guidance::Tool {
-    match flavor {
-        super::Flavor::Alembic => guidance::Tool::Alembic,
-        super::Flavor::FlaskMigrate => guidance::Tool::FlaskMigrate,
-    }
 }
 
 #[cfg(test)]

@@ -50,7 +50,7 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             .revision(id.clone())
             .help(help)
             .fix(guidance::unknown_revision_fix(
-                super::database_not_versioned::tool_of(ctx.flavor),
+                ctx.flavor,
                 std::slice::from_ref(id),
                 matching.as_deref(),
             )),
