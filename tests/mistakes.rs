@@ -21,6 +21,13 @@ fn driftlint(cwd: &Path, args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
+/// Asserts the exit code and that standard error says `needle`.
+fn exits_saying(out: &Output, code: i32, needle: &str) {
+    let said = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{said}");
+    assert!(said.contains(needle), "{needle:?} missing from:\n{said}");
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -63,12 +70,7 @@ fn a_directory_with_alembic_ini_is_run_from() {
         &root(),
         &["check", "--migrations", dir.path().to_str().expect("UTF-8")],
     );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out.stderr).contains("it reads alembic.ini there"),
-        "{}",
-        text(&out.stderr)
-    );
+    exits_saying(&out, 2, "it reads alembic.ini there");
 }
 
 #[test]
@@ -235,12 +237,7 @@ fn a_separator_alembic_never_reads_is_no_error() {
     )
     .expect("written");
     let out = driftlint(dir.path(), &["heads"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out.stderr).contains("is not a valid value for version_path_separator"),
-        "{}",
-        text(&out.stderr)
-    );
+    exits_saying(&out, 2, "is not a valid value for version_path_separator");
 }
 
 /// JSON's `fix.sql` never holds Python: a review-only snippet's operation is `fix.migration`,
