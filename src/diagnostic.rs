@@ -259,6 +259,10 @@ pub enum Input {
 pub enum Kind {
     /// By the rule's `check`, from the inputs.
     Check,
+    /// By the comparison driver (`rules::compare`), from the comparison the rule's module
+    /// states: the expectations against the migrations' head and the database, the database
+    /// against the migrations replayed to its revision.
+    Comparison,
     /// By the code that reads the input (a revision file that cannot be read), handed to the
     /// rule through the context.
     Reading,
@@ -338,17 +342,17 @@ macro_rules! for_each_rule {
                 "a revision file that is not valid Python or defines no revision";
             UnmodeledOperation, "unmodeled-operation", Info, Check, [Operations], unmodeled_operation,
                 "an operation in upgrade() the replay cannot model";
-            MissingTable, "missing-table", Error, Check, [Expectations, Database], missing_table,
+            MissingTable, "missing-table", Error, Comparison, [Expectations, Database], missing_table,
                 "an expected table does not exist";
-            MissingColumn, "missing-column", Error, Check, [Expectations, Database], missing_column,
+            MissingColumn, "missing-column", Error, Comparison, [Expectations, Database], missing_column,
                 "an expected column does not exist";
-            ForbiddenColumnPresent, "forbidden-column-present", Error, Check, [Expectations], forbidden_column_present,
+            ForbiddenColumnPresent, "forbidden-column-present", Error, Comparison, [Expectations], forbidden_column_present,
                 "a column listed in absent_columns exists";
-            PrimaryKeyMismatch, "primary-key-mismatch", Error, Check, [Expectations, Database], primary_key_mismatch,
+            PrimaryKeyMismatch, "primary-key-mismatch", Error, Comparison, [Expectations, Database], primary_key_mismatch,
                 "the primary key's columns differ from what is expected";
-            ColumnTypeMismatch, "column-type-mismatch", Error, Check, [Expectations, Database], column_type_mismatch,
+            ColumnTypeMismatch, "column-type-mismatch", Error, Comparison, [Expectations, Database], column_type_mismatch,
                 "a column's type differs from what is expected";
-            NullabilityMismatch, "nullability-mismatch", Warning, Check, [Expectations, Database], nullability_mismatch,
+            NullabilityMismatch, "nullability-mismatch", Warning, Comparison, [Expectations, Database], nullability_mismatch,
                 "a column's nullability differs from what is expected";
             DatabaseNotVersioned, "database-not-versioned", Error, Check, [Database], database_not_versioned,
                 "the database has no alembic_version table, or it is empty";

@@ -1,19 +1,26 @@
 //! `column-type-mismatch`: a column's type differs from the expected one (after normalisation;
 //! an expected type without length or precision accepts any).
 
-use super::expectation_checks::{check_against_head, present_columns, where_phrase, with_origin};
+use super::compare::{
+    Comparison, Pair, Subject, at_origin, present_columns, revision_phrase, where_phrase,
+    with_origin,
+};
+use super::live_state::same_type;
 use super::migration_snippets::alter_type_fix;
-use super::{Context, Finding, FindingSource, Rule};
+use super::{Finding, FindingSource, Rule};
 use crate::expect::Expectations;
+use crate::fix::ddl;
 use crate::schema::model::Schema;
 
-pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
-    check_against_head(ctx, out, findings);
-    super::live_checks::check_live(ctx, out, findings, super::live_checks::type_mismatches);
-}
+pub(super) static COMPARISON: Comparison = Comparison {
+    subject: Subject::Column,
+    expected: Some(expected),
+    replayed: Some(replayed),
+    made_at_head: None,
+};
 
 /// One finding per present column whose type does not match its expected type.
-pub fn findings(
+pub fn expected(
     expectations: &Expectations,
     schema: &Schema,
     source: FindingSource,
@@ -60,9 +67,50 @@ pub fn findings(
     out
 }
 
+/// The columns whose type in the database differs from the one the replay at the database's
+/// revision gives them: changed by hand.
+fn replayed(pair: &Pair<'_>, out: &mut Vec<Finding>) {
+    let (table, Some(present)) = (pair.table, pair.present) else {
+        return;
+    };
+    for column in &table.columns {
+        let Some(actual) = present.column(&column.name) else {
+            continue;
+        };
+        if same_type(&actual.ty, &column.ty) {
+            continue;
+        }
+        let qualified = format!("{}.{}.{}", table.schema, table.name, column.name);
+        let origin = column.type_set_by.as_ref();
+        let finding = Finding::new(
+            Rule::ColumnTypeMismatch,
+            FindingSource::Database,
+            format!(
+                "column {qualified} is {} in the database, but {} makes it {}",
+                actual.ty,
+                revision_phrase(origin),
+                column.ty
+            ),
+        )
+        .object(&table.schema, &table.name, Some(&column.name))
+        .fix(ddl::alter_type_fix(
+            &table.schema,
+            &table.name,
+            &column.name,
+            &actual.ty,
+            &column.ty,
+        ))
+        .help(format!(
+            "{qualified} was changed by hand: change it back (the fix below), or write a \
+             migration that makes the change for every environment"
+        ));
+        out.push(at_origin(finding, origin, "sets the type"));
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::super::expectation_checks::test_support::*;
+    use super::super::compare::test_support::*;
     use super::*;
 
     #[test]

@@ -4,7 +4,7 @@
 //! already in the database (run by hand, never recorded) are called out, since `upgrade` would
 //! fail on them.
 
-use super::live_checks::{and_list, head_word, revision_title, revisions_phrase, tool_command};
+use super::phrases::{and_list, head_word, revision_title, revisions_phrase};
 use super::{Context, Finding, FindingSource, Rule};
 use crate::fix::revisions::pending_upgrade_fix;
 
@@ -42,7 +42,7 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         listed.join(", ")
     );
 
-    let upgrade = tool_command(ctx.flavor, &format!("upgrade {}", head_word(ctx)));
+    let upgrade = ctx.flavor.command(&format!("upgrade {}", head_word(ctx)));
     let mut help = format!("apply the pending migrations with `{upgrade}`");
     let ids = |indices: &[usize]| -> Vec<String> {
         indices
@@ -56,7 +56,7 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             "the changes of {} are already in the database but not recorded, so `upgrade` \
              would fail on them: record them with `{}`, then {help}",
             and_list(&present),
-            tool_command(ctx.flavor, &format!("stamp {}", present.join(" ")))
+            ctx.flavor.command(&format!("stamp {}", present.join(" ")))
         );
     }
     if !live.partial_pending.is_empty() {

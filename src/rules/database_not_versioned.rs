@@ -2,8 +2,8 @@
 //! Alembic cannot tell which migrations it has. When the schema has exactly the changes of some
 //! revisions and none of the rest, the help names the `alembic stamp` that records them.
 
-use super::live_checks::{and_list, head_word, tool_command};
 use super::live_state::{Position, StampSuggestion};
+use super::phrases::{and_list, head_word};
 use super::{Context, Finding, FindingSource, Rule};
 use crate::fix::guidance;
 
@@ -91,7 +91,7 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         out.push(finding.help(not_a_table_help(schema, table, kind)));
         return;
     }
-    let upgrade = tool_command(ctx.flavor, &format!("upgrade {}", head_word(ctx)));
+    let upgrade = ctx.flavor.command(&format!("upgrade {}", head_word(ctx)));
     let help = match &live.stamp_suggestion {
         Some(StampSuggestion::UpgradeFromEmpty) => {
             format!("none of the migrations' tables is there: build the schema with `{upgrade}`")
@@ -107,10 +107,10 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             if *complete {
                 format!(
                     "the schema has every change of the migrations: record that with `{}`",
-                    tool_command(ctx.flavor, &format!("stamp {}", head_word(ctx)))
+                    ctx.flavor.command(&format!("stamp {}", head_word(ctx)))
                 )
             } else {
-                let stamp = tool_command(ctx.flavor, &format!("stamp {}", ids.join(" ")));
+                let stamp = ctx.flavor.command(&format!("stamp {}", ids.join(" ")));
                 format!(
                     "the schema has the changes of {} and nothing after: record that with \
                      `{stamp}`, then run the rest with `{upgrade}`",
@@ -121,7 +121,7 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         None => format!(
             "find the revision whose schema the database has (`driftlint schema --revision REV`), \
              record it with `{}`, then check again: what still differs is reported",
-            tool_command(ctx.flavor, "stamp REV")
+            ctx.flavor.command("stamp REV")
         ),
     };
     let tool = ctx.flavor;

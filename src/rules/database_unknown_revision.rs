@@ -4,7 +4,6 @@
 //! replay need the database's revision, so they are skipped; the expectations, the sequences and
 //! the untracked objects are still checked.
 
-use super::live_checks::tool_command;
 use super::live_state::{Position, StampSuggestion};
 use super::{Context, Finding, FindingSource, Rule, edit_distance};
 use crate::fix::guidance;
@@ -34,7 +33,7 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let mut help = format!(
             "deploy (or check out) the code that has revision {id}, or restore its file; if it \
              was abandoned, downgrade it with the code that has it, then `{}`",
-            tool_command(ctx.flavor, "stamp <the revision the schema has>")
+            ctx.flavor.command("stamp <the revision the schema has>")
         );
         if let Some(close) = closest_known(ctx, id) {
             help = format!("did you mean {close}? {help}");

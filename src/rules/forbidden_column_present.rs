@@ -1,18 +1,21 @@
 //! `forbidden-column-present`: a column listed in a table's `absent_columns` exists.
 
-use super::expectation_checks::{check_against_head, present_tables, where_phrase, with_origin};
+use super::compare::{Comparison, Subject, present_tables, where_phrase, with_origin};
 use super::migration_snippets::drop_column_fix;
-use super::{Context, Finding, FindingSource, Rule};
+use super::{Finding, FindingSource, Rule};
 use crate::expect::Expectations;
 use crate::schema::model::Schema;
 
-pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
-    check_against_head(ctx, out, findings);
-    super::live_checks::check_live(ctx, out, findings, super::live_checks::nothing);
-}
+/// No counterpart in the replay: a column the migrations do not create is `untracked-column`'s.
+pub(super) static COMPARISON: Comparison = Comparison {
+    subject: Subject::Column,
+    expected: Some(expected),
+    replayed: None,
+    made_at_head: None,
+};
 
 /// One finding per column in `absent_columns` that its table has.
-pub fn findings(
+pub fn expected(
     expectations: &Expectations,
     schema: &Schema,
     source: FindingSource,
@@ -58,7 +61,7 @@ pub fn findings(
 
 #[cfg(test)]
 mod tests {
-    use super::super::expectation_checks::test_support::*;
+    use super::super::compare::test_support::*;
     use super::*;
 
     #[test]

@@ -38,7 +38,7 @@ fn ignores(entry: &IgnoreEntry, finding: &Finding) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::super::expectation_checks::test_support::expectations;
+    use super::super::compare::test_support::expectations;
     use super::*;
     use crate::rules::{FindingSource, Rule, Severity};
 

@@ -1,18 +1,35 @@
 //! `missing-column`: a column the expectations declare does not exist in a table that does.
 
-use super::expectation_checks::{check_against_head, present_tables, where_phrase, with_origin};
+use super::compare::{
+    Comparison, MadeAtHead, Pair, Subject, at_origin, present_tables, revision_phrase,
+    where_phrase, with_origin,
+};
+use super::live_state::Change;
 use super::migration_snippets::add_column_fix;
-use super::{Context, Finding, FindingSource, Rule};
+use super::{Finding, FindingSource, ObjectRef, Rule};
 use crate::expect::Expectations;
-use crate::schema::model::Schema;
+use crate::fix::ddl;
+use crate::schema::model::{Origin, Schema};
 
-pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
-    check_against_head(ctx, out, findings);
-    super::live_checks::check_live(ctx, out, findings, super::live_checks::missing_columns);
+pub(super) static COMPARISON: Comparison = Comparison {
+    subject: Subject::Column,
+    expected: Some(expected),
+    replayed: Some(replayed),
+    made_at_head: Some(MadeAtHead {
+        origin: added_at_head,
+        text: "this revision adds it",
+    }),
+};
+
+fn added_at_head<'s>(head: &'s Schema, object: &ObjectRef) -> Option<&'s Origin> {
+    let column = object.column.as_deref()?;
+    head.table(&object.schema, &object.table)
+        .and_then(|table| table.column(column))
+        .and_then(|column| column.created_by.as_ref())
 }
 
 /// One finding per expected column that its (present) table lacks.
-pub fn findings(
+pub fn expected(
     expectations: &Expectations,
     schema: &Schema,
     source: FindingSource,
@@ -60,9 +77,86 @@ pub fn findings(
     out
 }
 
+/// The columns of a table of the replay at the database's revision that the database's table
+/// lacks: renamed by a revision whose rename did not happen, or dropped by hand.
+fn replayed(pair: &Pair<'_>, out: &mut Vec<Finding>) {
+    let Pair {
+        ctx,
+        live,
+        reference,
+        table,
+        present,
+    } = *pair;
+    let Some(present) = present else {
+        return;
+    };
+    for column in &table.columns {
+        if present.column(&column.name).is_some() {
+            continue;
+        }
+        let qualified = format!("{}.{}.{}", table.schema, table.name, column.name);
+        let finding = Finding::new(Rule::MissingColumn, FindingSource::Database, "").object(
+            &table.schema,
+            &table.name,
+            Some(&column.name),
+        );
+        let renamed = live.renamed_by(&table.schema, &table.name, Some(&column.name));
+        let finding = match (renamed, renamed.map(|fact| &fact.change)) {
+            (Some(fact), Some(Change::RenamesColumn { from })) => {
+                let revision = &ctx.revisions[fact.revision].id;
+                let mut finding = Finding {
+                    message: format!(
+                        "column {qualified} does not exist in the database, but revision \
+                         {revision} renames {from} to it"
+                    ),
+                    ..finding
+                }
+                .at(fact.span.clone(), "renames the column")
+                .revision(revision.clone())
+                .help(format!(
+                    "the rename to {qualified} did not happen, or was undone by hand: rename \
+                     the column as the revision does"
+                ));
+                if present.column(from).is_some() {
+                    finding = finding.fix(ddl::rename_column_fix(
+                        &table.schema,
+                        &table.name,
+                        from,
+                        &column.name,
+                    ));
+                }
+                finding
+            }
+            _ => {
+                let origin = column.created_by.as_ref();
+                let finding = Finding {
+                    message: format!(
+                        "column {qualified} does not exist in the database, but {} adds it",
+                        revision_phrase(origin)
+                    ),
+                    ..finding
+                }
+                .fix(ddl::add_column_fix(
+                    reference,
+                    &table.schema,
+                    &table.name,
+                    column,
+                    origin.map(|o| o.revision.as_str()),
+                ))
+                .help(format!(
+                    "{qualified} was dropped by hand: add it back as the revision defines it \
+                     (the fix below; its data, if it had any, must come from a backup)"
+                ));
+                at_origin(finding, origin, "adds the column")
+            }
+        };
+        out.push(finding);
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::super::expectation_checks::test_support::*;
+    use super::super::compare::test_support::*;
     use super::*;
 
     #[test]
@@ -110,7 +204,7 @@ mod tests {
             "version: 1\ntables:\n  users:\n    columns: [id, nickname]\n  orders:\n    columns: [id]\n",
         );
         let schema = matching_schema();
-        let found = findings(&expectations, &schema, FindingSource::Database);
+        let found = expected(&expectations, &schema, FindingSource::Database);
         // orders is missing altogether: missing-table's finding, not this rule's.
         assert_eq!(found.len(), 1, "{found:#?}");
         let all = crate::rules::check_expectations(&expectations, &schema, FindingSource::Database);

@@ -1,19 +1,36 @@
 //! `missing-table`: a table the expectations declare does not exist (at the migrations' head, or
 //! in the database).
 
-use super::expectation_checks::{check_against_head, where_phrase};
+use super::compare::{
+    Comparison, MadeAtHead, Pair, Subject, at_origin, revision_phrase, where_phrase,
+};
+use super::live_state::Change;
 use super::migration_snippets::create_table_fix;
-use super::{Context, Finding, FindingSource, Rule};
+use super::{Finding, FindingSource, ObjectRef, Rule};
 use crate::expect::Expectations;
-use crate::schema::model::Schema;
+use crate::fix::ddl;
+use crate::schema::model::{Origin, Schema};
 
-pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
-    check_against_head(ctx, out, findings);
-    super::live_checks::check_live(ctx, out, findings, super::live_checks::missing_tables);
+pub(super) static COMPARISON: Comparison = Comparison {
+    subject: Subject::Table,
+    expected: Some(expected),
+    replayed: Some(replayed),
+    made_at_head: Some(MadeAtHead {
+        origin: created_at_head,
+        text: "this revision creates it",
+    }),
+};
+
+fn created_at_head<'s>(head: &'s Schema, object: &ObjectRef) -> Option<&'s Origin> {
+    if object.column.is_some() {
+        return None;
+    }
+    head.table(&object.schema, &object.table)
+        .and_then(|table| table.created_by.as_ref())
 }
 
 /// One finding per expected table that `schema` lacks.
-pub fn findings(
+pub fn expected(
     expectations: &Expectations,
     schema: &Schema,
     source: FindingSource,
@@ -50,9 +67,75 @@ pub fn findings(
         .collect()
 }
 
+/// A table of the replay at the database's revision that the database lacks: renamed by a
+/// revision whose rename did not happen, or dropped by hand.
+fn replayed(pair: &Pair<'_>, out: &mut Vec<Finding>) {
+    let Pair {
+        ctx,
+        live,
+        reference,
+        table,
+        present,
+    } = *pair;
+    if present.is_some() {
+        return;
+    }
+    let qualified = format!("{}.{}", table.schema, table.name);
+    let finding = Finding::new(Rule::MissingTable, FindingSource::Database, "").object(
+        &table.schema,
+        &table.name,
+        None,
+    );
+    let renamed = live.renamed_by(&table.schema, &table.name, None);
+    let finding = match (renamed, renamed.map(|fact| &fact.change)) {
+        (Some(fact), Some(Change::RenamesTable { from })) => {
+            let revision = &ctx.revisions[fact.revision].id;
+            let mut finding = Finding {
+                message: format!(
+                    "table {qualified} does not exist in the database, but revision \
+                     {revision} renames {}.{from} to it",
+                    table.schema
+                ),
+                ..finding
+            }
+            .at(fact.span.clone(), "renames the table")
+            .revision(revision.clone())
+            .help(format!(
+                "the rename to {qualified} did not happen, or was undone by hand: rename the \
+                 table as the revision does"
+            ));
+            if live.live().table(&table.schema, from).is_some() {
+                finding = finding.fix(ddl::rename_table_fix(&table.schema, from, &table.name));
+            }
+            finding
+        }
+        _ => {
+            let origin = table.created_by.as_ref();
+            let finding = Finding {
+                message: format!(
+                    "table {qualified} does not exist in the database, but {} creates it",
+                    revision_phrase(origin)
+                ),
+                ..finding
+            }
+            .fix(ddl::create_table_fix(
+                reference,
+                table,
+                origin.map(|o| o.revision.as_str()),
+            ))
+            .help(format!(
+                "{qualified} was dropped by hand, or never created: create it as the revision \
+                 does (the fix below), or restore it from a backup"
+            ));
+            at_origin(finding, origin, "creates the table")
+        }
+    };
+    out.push(finding);
+}
+
 #[cfg(test)]
 mod tests {
-    use super::super::expectation_checks::test_support::*;
+    use super::super::compare::test_support::*;
     use super::*;
 
     #[test]

@@ -18,14 +18,13 @@ use crate::graph::RevisionGraph;
 use crate::source::{Sources, Span};
 
 pub mod column_type_mismatch;
+pub mod compare;
 mod database_behind_head;
 mod database_not_versioned;
 mod database_unknown_revision;
 mod duplicate_revision;
-pub mod expectation_checks;
 pub mod forbidden_column_present;
 mod lint_config;
-mod live_checks;
 pub mod live_state;
 pub mod migration_snippets;
 pub mod missing_column;
@@ -35,6 +34,7 @@ mod multiple_bases;
 mod multiple_heads;
 pub mod nullability_mismatch;
 mod partially_applied_revision;
+mod phrases;
 pub mod primary_key_mismatch;
 mod revision_cycle;
 mod sequence_behind;
@@ -81,15 +81,57 @@ impl Context<'_> {
 
 type CheckFn = fn(&Context<'_>, &mut Vec<Finding>);
 
+/// A registry row's `check`: a comparison rule's is the comparison driver running the rule's
+/// `COMPARISON`, any other rule's is its module's `check`.
+macro_rules! check_of {
+    (Comparison, $module:ident) => {
+        |ctx: &Context<'_>, out: &mut Vec<Finding>| compare::run(ctx, out, &$module::COMPARISON)
+    };
+    ($kind:ident, $module:ident) => {
+        $module::check
+    };
+}
+
+/// A registry row's comparison, when its kind is `Comparison`.
+macro_rules! comparison_of {
+    (Comparison, $module:ident) => {
+        Some(&$module::COMPARISON)
+    };
+    ($kind:ident, $module:ident) => {
+        None
+    };
+}
+
 macro_rules! define_checks {
     ($( $variant:ident, $name:literal, $severity:ident, $kind:ident, [$($input:ident),*], $module:ident, $summary:literal; )*) => {
         /// Each rule's `check`, indexed by `Rule as usize` like [`RULES`].
-        static CHECKS: &[CheckFn] = &[ $( $module::check, )* ];
+        static CHECKS: &[CheckFn] = &[ $( check_of!($kind, $module), )* ];
+
+        /// Each comparison rule's comparison, indexed by `Rule as usize` like [`RULES`].
+        static COMPARISONS: &[Option<&compare::Comparison>] = &[ $( comparison_of!($kind, $module), )* ];
     };
 }
 crate::diagnostic::for_each_rule!(define_checks);
 
-pub use expectation_checks::check_expectations;
+/// What a comparison rule compares, or `None` for a rule of another kind.
+pub fn comparison(rule: Rule) -> Option<&'static compare::Comparison> {
+    COMPARISONS[rule as usize]
+}
+
+/// Every comparison rule's findings on the expectations against `schema` (the migrations' head
+/// or the database, as `source` says), in registry order.
+pub fn check_expectations(
+    expectations: &crate::expect::Expectations,
+    schema: &crate::schema::model::Schema,
+    source: FindingSource,
+) -> Vec<Finding> {
+    RULES
+        .iter()
+        .filter_map(|info| comparison(info.rule)?.expected)
+        .flat_map(|expected| expected(expectations, schema, source))
+        .collect()
+}
+
 pub use lint_config::apply_lint_config;
 pub use unused_ignore::apply_inline_ignores;
 

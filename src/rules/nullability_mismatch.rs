@@ -1,28 +1,26 @@
 //! `nullability-mismatch`: a column is nullable where the expectations say `nullable: false`,
 //! or NOT NULL where they say `nullable: true`.
 
-use super::expectation_checks::{check_against_head, present_columns, where_phrase, with_origin};
+use super::compare::{
+    Comparison, Pair, Subject, at_origin, present_columns, revision_phrase, where_phrase,
+    with_origin,
+};
+use super::live_state::nullability;
 use super::migration_snippets::alter_nullability_fix;
-use super::{Context, Finding, FindingSource, Rule};
+use super::{Finding, FindingSource, Rule};
 use crate::expect::Expectations;
+use crate::fix::ddl;
 use crate::schema::model::Schema;
 
-pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
-    check_against_head(ctx, out, findings);
-    super::live_checks::check_live(
-        ctx,
-        out,
-        findings,
-        super::live_checks::nullability_mismatches,
-    );
-}
-
-fn nullability(nullable: bool) -> &'static str {
-    if nullable { "nullable" } else { "NOT NULL" }
-}
+pub(super) static COMPARISON: Comparison = Comparison {
+    subject: Subject::Column,
+    expected: Some(expected),
+    replayed: Some(replayed),
+    made_at_head: None,
+};
 
 /// One finding per present column whose nullability differs from the expected one.
-pub fn findings(
+pub fn expected(
     expectations: &Expectations,
     schema: &Schema,
     source: FindingSource,
@@ -69,9 +67,53 @@ pub fn findings(
     out
 }
 
+/// The columns whose nullability in the database differs from the one the replay at the
+/// database's revision gives them: changed by hand.
+fn replayed(pair: &Pair<'_>, out: &mut Vec<Finding>) {
+    let (table, Some(present)) = (pair.table, pair.present) else {
+        return;
+    };
+    for column in &table.columns {
+        let Some(actual) = present.column(&column.name) else {
+            continue;
+        };
+        if actual.nullable == column.nullable {
+            continue;
+        }
+        let qualified = format!("{}.{}.{}", table.schema, table.name, column.name);
+        let origin = column.nullable_set_by.as_ref();
+        let finding = Finding::new(
+            Rule::NullabilityMismatch,
+            FindingSource::Database,
+            format!(
+                "column {qualified} is {} in the database, but {} makes it {}",
+                nullability(actual.nullable),
+                revision_phrase(origin),
+                nullability(column.nullable)
+            ),
+        )
+        .object(&table.schema, &table.name, Some(&column.name))
+        .fix(ddl::alter_nullability_fix(
+            &table.schema,
+            &table.name,
+            &column.name,
+            column.nullable,
+        ))
+        .help(format!(
+            "{qualified} was changed by hand: change it back (the fix below), or write a \
+             migration that makes the change for every environment"
+        ));
+        out.push(at_origin(
+            finding,
+            origin,
+            &format!("makes it {}", nullability(column.nullable)),
+        ));
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::super::expectation_checks::test_support::*;
+    use super::super::compare::test_support::*;
     use super::*;
 
     #[test]

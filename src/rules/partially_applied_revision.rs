@@ -14,8 +14,8 @@
 //! revision file, and, where every missing change has a plain statement, the SQL that finishes
 //! the revision.
 
-use super::live_checks::{and_list, head_word, revision_title, revisions_phrase, tool_command};
 use super::live_state::{Change, Fact, LiveState, RevisionFacts};
+use super::phrases::{and_list, head_word, revision_title, revisions_phrase};
 use super::{Context, Finding, FindingSource, Rule};
 use crate::fix::revisions::{VersionChange, partial_fix, versions_after};
 
@@ -88,7 +88,7 @@ fn finding(
             named(&present)
         ),
     };
-    let upgrade = tool_command(ctx.flavor, &format!("upgrade {}", head_word(ctx)));
+    let upgrade = ctx.flavor.command(&format!("upgrade {}", head_word(ctx)));
     let help = match pending_at {
         None => "the migration stopped part way (or its SQL was run in part) and the revision \
                  was recorded anyway: run the missing statements (the fix below) after checking \
@@ -97,7 +97,7 @@ fn finding(
         Some(_) => format!(
             "the migration stopped part way: finish it by hand (the fix below) and record it \
              with `{}`, then `{upgrade}`; or undo what it did and run `{upgrade}`",
-            tool_command(ctx.flavor, &format!("stamp {}", revision.id))
+            ctx.flavor.command(&format!("stamp {}", revision.id))
         ),
     };
 

@@ -1,24 +1,25 @@
 //! `primary-key-mismatch`: a table's primary key columns (in order) differ from `primary_key`,
 //! or the table has no primary key.
 
-use super::expectation_checks::{check_against_head, present_tables, where_phrase, with_origin};
+use super::compare::{
+    Comparison, Pair, Subject, at_origin, present_tables, revision_phrase, where_phrase,
+    with_origin,
+};
 use super::migration_snippets::replace_primary_key_fix;
-use super::{Context, Finding, FindingSource, Rule};
+use super::{Finding, FindingSource, Rule};
 use crate::expect::Expectations;
+use crate::fix::ddl;
 use crate::schema::model::Schema;
 
-pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
-    check_against_head(ctx, out, findings);
-    super::live_checks::check_live(
-        ctx,
-        out,
-        findings,
-        super::live_checks::primary_key_mismatches,
-    );
-}
+pub(super) static COMPARISON: Comparison = Comparison {
+    subject: Subject::PrimaryKey,
+    expected: Some(expected),
+    replayed: Some(replayed),
+    made_at_head: None,
+};
 
 /// One finding per present table whose primary key is not the expected one.
-pub fn findings(
+pub fn expected(
     expectations: &Expectations,
     schema: &Schema,
     source: FindingSource,
@@ -70,9 +71,78 @@ pub fn findings(
     out
 }
 
+/// A table whose primary key in the database differs from the one the replay at the database's
+/// revision gives it: changed by hand.
+fn replayed(pair: &Pair<'_>, out: &mut Vec<Finding>) {
+    let (table, Some(present)) = (pair.table, pair.present) else {
+        return;
+    };
+    let expected = table.primary_key.as_ref();
+    let actual = present.primary_key.as_ref();
+    if expected.map(|key| &key.columns) == actual.map(|key| &key.columns) {
+        return;
+    }
+    let qualified = format!("{}.{}", table.schema, table.name);
+    let list = |columns: &[String]| format!("({})", columns.join(", "));
+    let (message, origin, fix) = match (expected, actual) {
+        (Some(expected), actual) => {
+            let origin = expected.set_by.as_ref();
+            let message = match actual {
+                Some(actual) => format!(
+                    "the primary key of {qualified} is {} in the database, but {} makes it {}",
+                    list(&actual.columns),
+                    revision_phrase(origin),
+                    list(&expected.columns)
+                ),
+                None => format!(
+                    "table {qualified} has no primary key in the database, but {} makes it {}",
+                    revision_phrase(origin),
+                    list(&expected.columns)
+                ),
+            };
+            // A key column the migrations no longer have (system_config keyed on `id`, then on
+            // `key` with `id` dropped) goes with the old key.
+            let dropped: Vec<String> = actual
+                .map(|key| key.columns.as_slice())
+                .unwrap_or_default()
+                .iter()
+                .filter(|column| table.column(column).is_none())
+                .cloned()
+                .collect();
+            let fix = ddl::replace_primary_key_fix(
+                &table.schema,
+                &table.name,
+                actual,
+                expected,
+                &dropped,
+            );
+            (message, origin, Some(fix))
+        }
+        (None, Some(actual)) => (
+            format!(
+                "the primary key of {qualified} is {} in the database, but the migrations give it none",
+                list(&actual.columns)
+            ),
+            table.created_by.as_ref(),
+            None,
+        ),
+        (None, None) => return,
+    };
+    let mut finding = Finding::new(Rule::PrimaryKeyMismatch, FindingSource::Database, message)
+        .object(&table.schema, &table.name, None)
+        .help(format!(
+            "the primary key of {qualified} was changed by hand: change it back (the fix below), \
+             or write a migration that makes the change for every environment"
+        ));
+    if let Some(fix) = fix {
+        finding = finding.fix(fix);
+    }
+    out.push(at_origin(finding, origin, "sets the primary key"));
+}
+
 #[cfg(test)]
 mod tests {
-    use super::super::expectation_checks::test_support::*;
+    use super::super::compare::test_support::*;
     use super::*;
 
     #[test]

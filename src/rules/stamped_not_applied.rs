@@ -8,8 +8,8 @@
 //! revision the schema really has and run the rest. Those objects are not reported again by
 //! `missing-table`, `missing-column` and the other comparisons.
 
-use super::live_checks::{and_list, head_word, revision_title, revisions_phrase, tool_command};
 use super::live_state::Fact;
+use super::phrases::{and_list, head_word, revision_title, revisions_phrase};
 use super::{Context, Finding, FindingSource, Rule};
 use crate::fix::revisions::stamped_fix;
 
@@ -84,8 +84,8 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     let help = format!(
         "the version table was set (`stamp`) without running the migrations; record the \
          revision the schema really has and run the rest: `{}`, then `{}`",
-        tool_command(ctx.flavor, &format!("stamp {stamp_target}")),
-        tool_command(ctx.flavor, &format!("upgrade {}", head_word(ctx)))
+        ctx.flavor.command(&format!("stamp {stamp_target}")),
+        ctx.flavor.command(&format!("upgrade {}", head_word(ctx)))
     );
 
     let mut finding = Finding::new(Rule::StampedNotApplied, FindingSource::Database, message)

@@ -8,9 +8,9 @@
 //! revision creates it at all. A column the expectations list under `absent_columns` is
 //! `forbidden-column-present`'s finding, not this rule's.
 
-use super::live_checks::revision_title;
 use super::live_state::Removal;
 use super::migration_snippets::adopt_column_snippet;
+use super::phrases::revision_title;
 use super::{Context, Finding, FindingSource, Rule};
 use crate::fix::ddl::untracked_column_fix;
 

@@ -7,9 +7,9 @@
 //! lacks it and no pending revision creates it; at an unknown revision or none, when no revision
 //! creates it at all. Tables an unmodelled operation touches are left alone.
 
-use super::live_checks::revision_title;
 use super::live_state::Removal;
 use super::migration_snippets::adopt_table_snippet;
+use super::phrases::revision_title;
 use super::{Context, Finding, FindingSource, Rule};
 use crate::fix::ddl::untracked_table_fix;
 
