@@ -13,7 +13,7 @@ use driftlint::live::{
     ConnectionDefaults, DatabaseUrl, Error, LiveSnapshot, ReadOnlySession, SnapshotOptions,
     snapshot, snapshot_with,
 };
-use driftlint::schema::model::{IdentityKind, SequenceState};
+use driftlint::schema::model::{ForeignKeyAction, IdentityKind, SequenceState};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -79,6 +79,71 @@ async fn read(url: &str) -> LiveSnapshot {
         Ok(snapshot) => snapshot,
         Err(error) => panic!("snapshot failed: {error}"),
     }
+}
+
+/// Index methods, partial predicates, `INCLUDE` columns, foreign-key actions and deferrability,
+/// and exclusion constraints are read in the same catalog queries as the rest.
+#[tokio::test]
+#[ignore = "needs PostgreSQL (scripts/test runs it)"]
+async fn index_details_foreign_key_actions_and_exclusions_land_in_the_model() {
+    let Some(db) = support::fresh_database("snapshot details") else {
+        return;
+    };
+    db.psql(
+        "CREATE TABLE rooms (id integer PRIMARY KEY, tags text[], code text, deleted_at date);
+         CREATE INDEX rooms_tags ON rooms USING gin (tags);
+         CREATE UNIQUE INDEX rooms_live_code ON rooms (code) INCLUDE (id) WHERE deleted_at IS NULL;
+         CREATE TABLE bookings (
+             id integer PRIMARY KEY,
+             room_id integer,
+             during int4range,
+             CONSTRAINT bookings_room FOREIGN KEY (room_id) REFERENCES rooms (id)
+                 ON DELETE CASCADE ON UPDATE SET NULL DEFERRABLE INITIALLY DEFERRED,
+             CONSTRAINT bookings_no_overlap EXCLUDE USING gist (during WITH &&)
+         );",
+    );
+    let live = read(&db.url).await;
+    let rooms = live.schema.table("public", "rooms").expect("rooms");
+    let describe = |index: &driftlint::schema::model::Index| {
+        format!(
+            "{} {} {:?} unique={} where={:?} include={:?}",
+            index.name, index.method, index.columns, index.unique, index.predicate, index.include
+        )
+    };
+    assert_eq!(
+        rooms.indexes.iter().map(describe).collect::<Vec<_>>(),
+        [
+            "rooms_live_code btree [\"code\"] unique=true where=Some(\"(deleted_at IS NULL)\") \
+             include=[\"id\"]",
+            "rooms_tags gin [\"tags\"] unique=false where=None include=[]",
+        ]
+    );
+    let bookings = live.schema.table("public", "bookings").expect("bookings");
+    let fk = &bookings.foreign_keys[0];
+    assert_eq!(
+        (
+            fk.on_delete,
+            fk.on_update,
+            fk.deferrable,
+            fk.initially_deferred
+        ),
+        (
+            ForeignKeyAction::Cascade,
+            ForeignKeyAction::SetNull,
+            true,
+            true
+        )
+    );
+    assert_eq!(bookings.exclusions.len(), 1);
+    assert_eq!(bookings.exclusions[0].name, "bookings_no_overlap");
+    assert_eq!(
+        bookings.exclusions[0].definition,
+        "EXCLUDE USING gist (during WITH &&)"
+    );
+    assert!(
+        bookings.indexes.is_empty(),
+        "the exclusion constraint's index belongs to the constraint"
+    );
 }
 
 #[tokio::test]

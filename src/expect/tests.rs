@@ -811,6 +811,7 @@ fn column(name: &str, ty: &str, nullable: bool) -> Column {
         created_by: None,
         type_set_by: None,
         nullable_set_by: None,
+        default_set_by: None,
     }
 }
 

@@ -520,6 +520,7 @@ mod tests {
             created_by: None,
             type_set_by: None,
             nullable_set_by: None,
+            default_set_by: None,
         }
     }
 
@@ -578,17 +579,18 @@ mod tests {
         users.uniques.push(crate::schema::model::UniqueConstraint {
             name: "users_email_key".into(),
             columns: vec!["email".into()],
+            created_by: None,
         });
-        users.indexes.push(crate::schema::model::Index {
-            name: "ix_users_lower_email".into(),
-            columns: vec!["lower(email)".into()],
-            unique: false,
-        });
-        users.indexes.push(crate::schema::model::Index {
-            name: "ix_users_id".into(),
-            columns: vec!["id".into()],
-            unique: false,
-        });
+        users.indexes.push(crate::schema::model::Index::new(
+            "ix_users_lower_email",
+            vec!["lower(email)".into()],
+            false,
+        ));
+        users.indexes.push(crate::schema::model::Index::new(
+            "ix_users_id",
+            vec!["id".into()],
+            false,
+        ));
         schema_model
             .tables
             .insert(("public".into(), "users".into()), users);

@@ -63,6 +63,7 @@ mod tests {
             created_by: None,
             type_set_by: None,
             nullable_set_by: None,
+            default_set_by: None,
         }
     }
 
@@ -82,12 +83,13 @@ mod tests {
         table.uniques.push(crate::schema::model::UniqueConstraint {
             name: "order_User_key".into(),
             columns: vec!["User".into()],
+            created_by: None,
         });
-        table.indexes.push(crate::schema::model::Index {
-            name: "ix_order_lower_user".into(),
-            columns: vec!["lower(\"User\")".into()],
-            unique: true,
-        });
+        table.indexes.push(crate::schema::model::Index::new(
+            "ix_order_lower_user",
+            vec!["lower(\"User\")".into()],
+            true,
+        ));
         let mut with_order = Schema::default();
         with_order
             .tables
@@ -233,6 +235,7 @@ mod tests {
                     name: Some("ix_lower".into()),
                     columns: vec!["lower(remark)".into()],
                     unique: true,
+                    ..Default::default()
                 },
                 concurrently: true,
             },

@@ -571,6 +571,7 @@ fn flag_index(table: &QualName, def: &ColumnDef) -> IndexDef {
         )),
         columns: vec![def.name.clone()],
         unique: def.unique,
+        ..Default::default()
     }
 }
 
@@ -901,6 +902,7 @@ mod tests {
                 name: Some("ix_lower_email".into()),
                 columns: vec!["lower(email)".into()],
                 unique: true,
+                ..Default::default()
             }],
         }
     }
@@ -983,6 +985,7 @@ mod tests {
                     name: Some("ix_users_guest".into()),
                     columns: vec!["is_guest".into()],
                     unique: false,
+                    ..Default::default()
                 },
                 concurrently: true,
             },

@@ -37,8 +37,8 @@ use super::connect::connect;
 use super::error::query_error;
 use super::url::DatabaseUrl;
 use crate::schema::model::{
-    CheckConstraint, Column, ForeignKey, IdentityKind, Index, PrimaryKey, Schema, Sequence,
-    SequenceState, Table, UniqueConstraint,
+    CheckConstraint, Column, ExclusionConstraint, ForeignKey, ForeignKeyAction, IdentityKind,
+    Index, PrimaryKey, Schema, Sequence, SequenceState, Table, UniqueConstraint,
 };
 use crate::schema::types::PgType;
 
@@ -483,13 +483,15 @@ impl ReadOnlySession {
                     ARRAY(SELECT a.attname::text FROM unnest(k.confkey) WITH ORDINALITY u(num, ord) \
                           JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.num \
                           ORDER BY u.ord), \
-                    CASE WHEN k.contype = 'c' THEN pg_get_expr(k.conbin, k.conrelid) END \
+                    CASE WHEN k.contype = 'c' THEN pg_get_expr(k.conbin, k.conrelid) END, \
+                    k.confdeltype::text, k.confupdtype::text, k.condeferrable, k.condeferred, \
+                    CASE WHEN k.contype = 'x' THEN pg_get_constraintdef(k.oid) END \
              FROM pg_constraint k \
              JOIN pg_class c ON c.oid = k.conrelid \
              JOIN pg_namespace n ON n.oid = c.relnamespace \
              LEFT JOIN pg_class rc ON rc.oid = k.confrelid \
              LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace \
-             WHERE k.contype IN ('p', 'u', 'f', 'c') AND c.relkind IN ('r', 'p') \
+             WHERE k.contype IN ('p', 'u', 'f', 'c', 'x') AND c.relkind IN ('r', 'p') \
                AND {USER_SCHEMAS} \
              ORDER BY n.nspname, c.relname, k.conname"
         );
@@ -502,9 +504,16 @@ impl ReadOnlySession {
                                             WHERE a.attrelid = x.indrelid \
                                               AND a.attnum = x.indkey[k - 1]) \
                                       ELSE pg_get_indexdef(x.indexrelid, k, true) END \
-                          FROM generate_series(1, x.indnkeyatts::int) AS k ORDER BY k) \
+                          FROM generate_series(1, x.indnkeyatts::int) AS k ORDER BY k), \
+                    am.amname::text, pg_get_expr(x.indpred, x.indrelid), \
+                    ARRAY(SELECT a.attname::text \
+                          FROM generate_series(x.indnkeyatts::int + 1, x.indnatts::int) AS k \
+                          JOIN pg_attribute a \
+                            ON a.attrelid = x.indrelid AND a.attnum = x.indkey[k - 1] \
+                          ORDER BY k) \
              FROM pg_index x \
              JOIN pg_class i ON i.oid = x.indexrelid \
+             JOIN pg_am am ON am.oid = i.relam \
              JOIN pg_class c ON c.oid = x.indrelid \
              JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE c.relkind IN ('r', 'p') AND {USER_SCHEMAS} \
@@ -987,6 +996,7 @@ impl SchemaBuilder {
                 created_by: None,
                 type_set_by: None,
                 nullable_set_by: None,
+                default_set_by: None,
             });
         }
         Ok(())
@@ -1010,17 +1020,32 @@ impl SchemaBuilder {
                         set_by: None,
                     })
                 }
-                "u" => table.uniques.push(UniqueConstraint { name, columns }),
+                "u" => table.uniques.push(UniqueConstraint {
+                    name,
+                    columns,
+                    created_by: None,
+                }),
                 "f" => table.foreign_keys.push(ForeignKey {
                     name,
                     columns,
                     ref_schema: get::<Option<String>>(row, 5, CATALOG)?.unwrap_or_default(),
                     ref_table: get::<Option<String>>(row, 6, CATALOG)?.unwrap_or_default(),
                     ref_columns: get(row, 7, CATALOG)?,
+                    on_delete: ForeignKeyAction::from_code(&get::<String>(row, 9, CATALOG)?),
+                    on_update: ForeignKeyAction::from_code(&get::<String>(row, 10, CATALOG)?),
+                    deferrable: get(row, 11, CATALOG)?,
+                    initially_deferred: get(row, 12, CATALOG)?,
+                    created_by: None,
                 }),
                 "c" => table.checks.push(CheckConstraint {
                     name,
                     sql: get::<Option<String>>(row, 8, CATALOG)?.unwrap_or_default(),
+                    created_by: None,
+                }),
+                "x" => table.exclusions.push(ExclusionConstraint {
+                    name,
+                    definition: get::<Option<String>>(row, 13, CATALOG)?.unwrap_or_default(),
+                    created_by: None,
                 }),
                 _ => {}
             }
@@ -1037,6 +1062,10 @@ impl SchemaBuilder {
                     name: get(row, 2, CATALOG)?,
                     unique: get(row, 3, CATALOG)?,
                     columns: get(row, 4, CATALOG)?,
+                    method: get(row, 5, CATALOG)?,
+                    predicate: get(row, 6, CATALOG)?,
+                    include: get(row, 7, CATALOG)?,
+                    created_by: None,
                 });
             }
         }

@@ -51,6 +51,7 @@ use ruff_python_ast::{
 use ruff_text_size::{Ranged, TextRange};
 use rustc_hash::FxHashMap;
 
+use crate::schema::model::DEFAULT_INDEX_METHOD;
 use crate::schema::ops::{
     Autoincrement, ColumnDef, Constraint, ConstraintKind, ForeignKeyRef, IdentitySpec, IndexDef,
     Op, OpAt, QualName,

@@ -250,13 +250,17 @@ impl<'a> Lowerer<'a> {
                     )
                     .map_err(on)?
                     .unwrap_or(false);
+                let mut index = IndexDef {
+                    name,
+                    columns,
+                    unique,
+                    ..Default::default()
+                };
+                self.postgresql_index_options(&call.arguments, frame, &mut index)
+                    .map_err(on)?;
                 Ok(vec![Op::CreateIndex {
                     table: target.table,
-                    index: IndexDef {
-                        name,
-                        columns,
-                        unique,
-                    },
+                    index,
                     concurrently,
                 }])
             }
@@ -544,11 +548,42 @@ impl<'a> Lowerer<'a> {
                 "unique=",
             )?
             .unwrap_or(false);
-        Ok(IndexDef {
+        let mut index = IndexDef {
             name,
             columns,
             unique,
-        })
+            ..Default::default()
+        };
+        self.postgresql_index_options(args, at.frame, &mut index)?;
+        Ok(index)
+    }
+
+    /// `postgresql_using=`, `postgresql_where=` and `postgresql_include=` of an index.
+    fn postgresql_index_options(
+        &self,
+        args: &'a ruff_python_ast::Arguments,
+        frame: usize,
+        index: &mut IndexDef,
+    ) -> Result<(), Why> {
+        let keyword = |name: &str| {
+            args.find_keyword(name).map(|k| At {
+                expr: &k.value,
+                frame,
+            })
+        };
+        index.using = self
+            .optional_string(keyword("postgresql_using"), "postgresql_using=")?
+            .map(|using| using.to_ascii_lowercase())
+            .filter(|using| using != DEFAULT_INDEX_METHOD);
+        if let Some(condition) = keyword("postgresql_where") {
+            index.predicate = Some(self.sql_text(condition).ok_or_else(|| {
+                Why::new("with a postgresql_where= built from SQLAlchemy expressions")
+            })?);
+        }
+        if let Some(include) = keyword("postgresql_include") {
+            index.include = self.string_list(include, "postgresql_include= columns")?;
+        }
+        Ok(())
     }
 
     pub(super) fn index_columns(&self, at: At<'a>) -> Result<Vec<String>, Why> {

@@ -184,6 +184,7 @@ fn create_table_with_columns_and_table_arguments() {
                 name: Some("ix_status".into()),
                 columns: vec!["status".into(), "lower(email)".into()],
                 unique: true,
+                ..Default::default()
             }],
         }]
     );
@@ -535,6 +536,7 @@ op.drop_index("ix_plain")"#);
                     name: Some("ix_t_a".into()),
                     columns: vec!["a".into()],
                     unique: false,
+                    ..Default::default()
                 },
                 concurrently: false,
             },
@@ -545,6 +547,7 @@ op.drop_index("ix_plain")"#);
                         name: Some("ix_lower".into()),
                         columns: vec!["lower(email)".into()],
                         unique: true,
+                        ..Default::default()
                     },
                     concurrently: true,
                 }),
@@ -685,6 +688,7 @@ op.add_column("other", sa.Column("x", sa.Integer))"#,
                     name: Some("ix_email".into()),
                     columns: vec!["email".into()],
                     unique: true,
+                    ..Default::default()
                 },
                 concurrently: false,
             },
@@ -1297,6 +1301,7 @@ def upgrade():
                     name: Some("ix_e_id".into()),
                     columns: vec!["id".into()],
                     unique: false,
+                    ..Default::default()
                 },
                 concurrently: false,
             },
@@ -1753,6 +1758,7 @@ def downgrade() -> None:
                 name: Some("ix_accounts_state".into()),
                 columns: vec!["state".into()],
                 unique: false,
+                ..Default::default()
             },
             concurrently: false,
         }
@@ -1825,4 +1831,25 @@ fn assignments_from_operations_still_run() {
 op.bulk_insert(accounts, [{"id": 1}])"#,
     );
     assert!(matches!(&ops[..], [Op::CreateTable { table, .. }] if *table == t("accounts")));
+}
+
+#[test]
+fn index_methods_predicates_and_include_columns() {
+    let ops = up(
+        r#"op.create_index("ix_tags", "t", ["tags"], postgresql_using="GIN")
+op.create_index("ix_live", "t", ["code"], unique=True, postgresql_where=sa.text("deleted_at IS NULL"), postgresql_include=["id"])
+op.create_index("ix_plain", "t", ["code"], postgresql_using="btree")"#,
+    );
+    let indexes: Vec<&IndexDef> = ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::CreateIndex { index, .. } => Some(index),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(indexes.len(), 3, "{ops:#?}");
+    assert_eq!(indexes[0].using.as_deref(), Some("gin"));
+    assert_eq!(indexes[1].predicate.as_deref(), Some("deleted_at IS NULL"));
+    assert_eq!(indexes[1].include, ["id"]);
+    assert_eq!(indexes[2].using, None, "btree is the default");
 }

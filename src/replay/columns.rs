@@ -205,10 +205,12 @@ impl Replayer {
             )),
             Some(None) => {
                 existing.default = None;
+                existing.default_set_by = Some(at.origin());
                 existing.sequence = None;
             }
             Some(Some(expression)) => {
                 existing.default = Some(expression.to_owned());
+                existing.default_set_by = Some(at.origin());
                 existing.sequence = None;
                 default_sequence = Some(expression.to_owned());
             }

@@ -38,7 +38,11 @@ impl Replayer {
                 self.names.add_constraint(schema, &name);
                 self.table_mut(schema, table)
                     .uniques
-                    .push(UniqueConstraint { name, columns });
+                    .push(UniqueConstraint {
+                        name,
+                        columns,
+                        created_by: Some(at.origin()),
+                    });
                 Ok(())
             }
             Constraint::ForeignKey {
@@ -46,8 +50,16 @@ impl Replayer {
                 columns,
                 ref_table,
                 ref_columns,
-                ..
+                on_delete,
+                on_update,
             } => {
+                let action = |text: &Option<String>| match text {
+                    None => Ok(ForeignKeyAction::NoAction),
+                    Some(text) => ForeignKeyAction::parse(text)
+                        .ok_or_else(|| format!("foreign key action {text:?} is not PostgreSQL's")),
+                };
+                let on_delete = action(on_delete)?;
+                let on_update = action(on_update)?;
                 let columns: Vec<String> = columns.iter().map(|c| truncate_identifier(c)).collect();
                 let ref_columns: Vec<String> =
                     ref_columns.iter().map(|c| truncate_identifier(c)).collect();
@@ -97,6 +109,11 @@ impl Replayer {
                     ref_schema,
                     ref_table: ref_name,
                     ref_columns,
+                    on_delete,
+                    on_update,
+                    deferrable: false,
+                    initially_deferred: false,
+                    created_by: Some(at.origin()),
                 });
                 Ok(())
             }
@@ -122,6 +139,7 @@ impl Replayer {
                 self.table_mut(schema, table).checks.push(CheckConstraint {
                     name,
                     sql: sql.clone(),
+                    created_by: Some(at.origin()),
                 });
                 Ok(())
             }
@@ -319,6 +337,7 @@ impl Replayer {
     /// migration wrote, which the convention includes).
     pub(super) fn create_index(
         &mut self,
+        at: At<'_>,
         schema: &str,
         table: &str,
         table_schema: Option<&str>,
@@ -358,6 +377,17 @@ impl Replayer {
             name: name.clone(),
             columns,
             unique: index.unique,
+            method: index
+                .using
+                .clone()
+                .unwrap_or_else(|| DEFAULT_INDEX_METHOD.to_owned()),
+            predicate: index.predicate.clone(),
+            include: index
+                .include
+                .iter()
+                .map(|c| truncate_identifier(c))
+                .collect(),
+            created_by: Some(at.origin()),
         });
         self.names
             .add_relation(schema, &name, RelationKind::Index, Some(table));

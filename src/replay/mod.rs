@@ -16,8 +16,8 @@ use crate::alembic::Revision;
 use crate::graph::RevisionGraph;
 use crate::quote::{quote_ident, quote_qualified};
 use crate::schema::model::{
-    CheckConstraint, Column, ForeignKey, IdentityKind, Index, NamePair, Origin, PrimaryKey, Schema,
-    Sequence, Table, UniqueConstraint,
+    CheckConstraint, Column, DEFAULT_INDEX_METHOD, ForeignKey, ForeignKeyAction, IdentityKind,
+    Index, NamePair, Origin, PrimaryKey, Schema, Sequence, Table, UniqueConstraint,
 };
 use crate::schema::names::{
     candidate_names, column_names_addition, sqlalchemy_index_name, truncate_identifier,
@@ -215,7 +215,7 @@ impl Replayer {
             Op::CreateIndex { table, index, .. } => {
                 let (schema, name) = table_key(table);
                 self.require_table(&schema, &name)?;
-                self.create_index(&schema, &name, table.schema.as_deref(), index)
+                self.create_index(at, &schema, &name, table.schema.as_deref(), index)
             }
             Op::DropIndex {
                 schema,
@@ -244,7 +244,8 @@ impl Replayer {
                 if self.schema.enums.contains_key(&key) {
                     return Err(format!("type {} already exists", display_key(&key)));
                 }
-                self.schema.enums.insert(key, values.clone());
+                self.schema.enums.insert(key.clone(), values.clone());
+                self.schema.enum_origins.insert(key, at.origin());
                 Ok(())
             }
             Op::DropEnum { name } => self.drop_enum(name),

@@ -138,6 +138,7 @@ impl Replayer {
             ));
         }
         self.schema.enums.remove(&key);
+        self.schema.enum_origins.remove(&key);
         Ok(())
     }
 }

@@ -170,7 +170,8 @@ impl Replayer {
             }
         }
         for index in indexes {
-            if let Err(message) = self.create_index(&schema, &name, table.schema.as_deref(), index)
+            if let Err(message) =
+                self.create_index(at, &schema, &name, table.schema.as_deref(), index)
             {
                 self.problem(at, message);
             }
@@ -209,7 +210,8 @@ impl Replayer {
             sequence: None,
             created_by: Some(origin.clone()),
             type_set_by: Some(origin.clone()),
-            nullable_set_by: Some(origin),
+            nullable_set_by: Some(origin.clone()),
+            default_set_by: Some(origin),
         };
         if let Some(key) = column.default.as_deref().and_then(nextval_sequence)
             && self.schema.sequences.contains_key(&key)
@@ -310,8 +312,9 @@ impl Replayer {
                 )),
                 columns: vec![column.clone()],
                 unique: def.unique,
+                ..Default::default()
             };
-            self.create_index(schema, table, qualified.schema.as_deref(), &index)?;
+            self.create_index(at, schema, table, qualified.schema.as_deref(), &index)?;
         }
         for reference in &def.foreign_keys {
             let ForeignKeyRef {

@@ -405,6 +405,7 @@ fn column_flags_add_indexes_and_constraints() {
             name: Some("ix_people_lower".into()),
             columns: vec!["lower(name)".into()],
             unique: false,
+            ..Default::default()
         }],
     }]);
     let people = schema.table("app", "people").expect("app.people");
@@ -576,6 +577,7 @@ fn drops_take_their_dependents_along() {
                 name: Some("ix_teams_code_x".into()),
                 columns: vec!["code".into(), "x".into()],
                 unique: false,
+                ..Default::default()
             },
             concurrently: false,
         },
@@ -649,6 +651,7 @@ fn drop_column_removes_what_uses_it() {
                 name: Some("ix_lower_a".into()),
                 columns: vec!["lower(a)".into()],
                 unique: false,
+                ..Default::default()
             },
             concurrently: false,
         },
@@ -658,6 +661,7 @@ fn drop_column_removes_what_uses_it() {
                 name: Some("ix_b".into()),
                 columns: vec!["b".into()],
                 unique: false,
+                ..Default::default()
             },
             concurrently: false,
         },
@@ -855,6 +859,7 @@ fn indexes_sequences_and_enums() {
                 name: None,
                 columns: vec!["a".into()],
                 unique: false,
+                ..Default::default()
             },
             concurrently: true,
         },
@@ -1022,6 +1027,7 @@ fn replaying_thousands_of_revisions_is_linear() {
                         name: None,
                         columns: vec!["a".into()],
                         unique: false,
+                        ..Default::default()
                     },
                     concurrently: false,
                 },

@@ -40,6 +40,8 @@ pub struct Column {
     pub type_set_by: Option<Origin>,
     /// The last operation that set its nullability (replay only).
     pub nullable_set_by: Option<Origin>,
+    /// The last operation that set (or dropped) its default (replay only).
+    pub default_set_by: Option<Origin>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,6 +55,61 @@ pub struct PrimaryKey {
 pub struct UniqueConstraint {
     pub name: String,
     pub columns: Vec<String>,
+    /// The operation that created it (replay only).
+    pub created_by: Option<Origin>,
+}
+
+/// What a foreign key does when the referenced row is deleted or its key updated, as
+/// `pg_constraint.confdeltype` and `confupdtype` say.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ForeignKeyAction {
+    #[default]
+    NoAction,
+    Restrict,
+    Cascade,
+    SetNull,
+    SetDefault,
+}
+
+impl ForeignKeyAction {
+    /// The action as SQLAlchemy's `ondelete=` and raw SQL spell it, in any case; `None` for a
+    /// spelling PostgreSQL does not know.
+    pub fn parse(text: &str) -> Option<ForeignKeyAction> {
+        let words: Vec<String> = text
+            .split_whitespace()
+            .map(str::to_ascii_uppercase)
+            .collect();
+        match words.join(" ").as_str() {
+            "NO ACTION" => Some(ForeignKeyAction::NoAction),
+            "RESTRICT" => Some(ForeignKeyAction::Restrict),
+            "CASCADE" => Some(ForeignKeyAction::Cascade),
+            "SET NULL" => Some(ForeignKeyAction::SetNull),
+            "SET DEFAULT" => Some(ForeignKeyAction::SetDefault),
+            _ => None,
+        }
+    }
+
+    /// `pg_constraint`'s one-letter code.
+    pub fn from_code(code: &str) -> ForeignKeyAction {
+        match code {
+            "r" => ForeignKeyAction::Restrict,
+            "c" => ForeignKeyAction::Cascade,
+            "n" => ForeignKeyAction::SetNull,
+            "d" => ForeignKeyAction::SetDefault,
+            _ => ForeignKeyAction::NoAction,
+        }
+    }
+
+    /// As SQL writes it: `NO ACTION`, `CASCADE`, ….
+    pub fn sql(self) -> &'static str {
+        match self {
+            ForeignKeyAction::NoAction => "NO ACTION",
+            ForeignKeyAction::Restrict => "RESTRICT",
+            ForeignKeyAction::Cascade => "CASCADE",
+            ForeignKeyAction::SetNull => "SET NULL",
+            ForeignKeyAction::SetDefault => "SET DEFAULT",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,19 +119,65 @@ pub struct ForeignKey {
     pub ref_schema: String,
     pub ref_table: String,
     pub ref_columns: Vec<String>,
+    pub on_delete: ForeignKeyAction,
+    pub on_update: ForeignKeyAction,
+    /// `DEFERRABLE`, and `INITIALLY DEFERRED` on top of it.
+    pub deferrable: bool,
+    pub initially_deferred: bool,
+    /// The operation that created it (replay only).
+    pub created_by: Option<Origin>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckConstraint {
     pub name: String,
     pub sql: String,
+    /// The operation that created it (replay only).
+    pub created_by: Option<Origin>,
 }
+
+/// An exclusion constraint (`EXCLUDE USING gist (...)`), kept as the definition
+/// `pg_get_constraintdef()` prints.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExclusionConstraint {
+    pub name: String,
+    pub definition: String,
+    /// The operation that created it (replay only).
+    pub created_by: Option<Origin>,
+}
+
+/// The index access method PostgreSQL uses when `USING` is not given.
+pub const DEFAULT_INDEX_METHOD: &str = "btree";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Index {
     pub name: String,
+    /// Key columns, or an expression as SQL text where the key is one.
     pub columns: Vec<String>,
     pub unique: bool,
+    /// The access method (`btree`, `gin`, `gist`, …), lower case.
+    pub method: String,
+    /// A partial index's `WHERE` condition as SQL text.
+    pub predicate: Option<String>,
+    /// `INCLUDE (...)` columns.
+    pub include: Vec<String>,
+    /// The operation that created it (replay only).
+    pub created_by: Option<Origin>,
+}
+
+impl Index {
+    /// A plain B-tree index on `columns`.
+    pub fn new(name: &str, columns: Vec<String>, unique: bool) -> Index {
+        Index {
+            name: name.to_owned(),
+            columns,
+            unique,
+            method: DEFAULT_INDEX_METHOD.to_owned(),
+            predicate: None,
+            include: Vec::new(),
+            created_by: None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,6 +191,7 @@ pub struct Table {
     pub foreign_keys: Vec<ForeignKey>,
     pub checks: Vec<CheckConstraint>,
     pub indexes: Vec<Index>,
+    pub exclusions: Vec<ExclusionConstraint>,
     pub created_by: Option<Origin>,
 }
 
@@ -102,6 +206,7 @@ impl Table {
             foreign_keys: Vec::new(),
             checks: Vec::new(),
             indexes: Vec::new(),
+            exclusions: Vec::new(),
             created_by: None,
         }
     }
@@ -153,6 +258,8 @@ pub struct Schema {
     pub sequences: BTreeMap<(String, String), Sequence>,
     /// Named enum types and their labels.
     pub enums: BTreeMap<(String, String), Vec<String>>,
+    /// The last operation that created or changed each enum type (replay only).
+    pub enum_origins: BTreeMap<(String, String), Origin>,
 }
 
 impl Schema {

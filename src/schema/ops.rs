@@ -137,11 +137,17 @@ impl Constraint {
 }
 
 /// An index. Expression indexes keep their expressions as SQL text.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct IndexDef {
     pub name: Option<String>,
     pub columns: Vec<String>,
     pub unique: bool,
+    /// `postgresql_using=` (`USING gin`); `None` for the default, B-tree.
+    pub using: Option<String>,
+    /// `postgresql_where=` (`WHERE ...`): a partial index's condition as SQL text.
+    pub predicate: Option<String>,
+    /// `postgresql_include=` (`INCLUDE (...)`).
+    pub include: Vec<String>,
 }
 
 /// One schema change.

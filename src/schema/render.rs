@@ -556,6 +556,7 @@ mod tests {
                     name: Some("ix_users_lower_email".into()),
                     columns: vec!["lower((email)::text)".into()],
                     unique: true,
+                    ..Default::default()
                 }],
             },
             Op::CreateTable {

@@ -300,6 +300,11 @@ fn rows_of_schema(project: &Project) -> CatalogRows {
                 text(&fk.ref_table),
                 CatalogValue::TextArray(fk.ref_columns.clone()),
                 CatalogValue::Null,
+                text("a"),
+                text("a"),
+                CatalogValue::Bool(fk.deferrable),
+                CatalogValue::Bool(fk.initially_deferred),
+                CatalogValue::Null,
             ]);
         }
         for index in &table.indexes {
@@ -309,6 +314,9 @@ fn rows_of_schema(project: &Project) -> CatalogRows {
                 text(&index.name),
                 CatalogValue::Bool(index.unique),
                 CatalogValue::TextArray(index.columns.clone()),
+                text(&index.method),
+                opt_text(index.predicate.clone()),
+                CatalogValue::TextArray(index.include.clone()),
             ]);
         }
     }
@@ -356,6 +364,11 @@ fn constraint(
         CatalogValue::Null,
         CatalogValue::Null,
         CatalogValue::TextArray(Vec::new()),
+        CatalogValue::Null,
+        text("a"),
+        text("a"),
+        CatalogValue::Bool(false),
+        CatalogValue::Bool(false),
         CatalogValue::Null,
     ]
 }

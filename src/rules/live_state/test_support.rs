@@ -263,6 +263,7 @@ impl TestProject {
             created_by: None,
             type_set_by: None,
             nullable_set_by: None,
+            default_set_by: None,
         });
         version.primary_key = Some(PrimaryKey {
             name: "alembic_version_pkc".to_owned(),
@@ -395,6 +396,7 @@ pub fn plain_column(name: &str, ty: &str) -> Column {
         created_by: None,
         type_set_by: None,
         nullable_set_by: None,
+        default_set_by: None,
     }
 }
 

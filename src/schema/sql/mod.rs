@@ -11,14 +11,15 @@
 use sqlparser::ast::{
     AlterColumnOperation, AlterIndexOperation, AlterTableOperation, AlterTypeOperation,
     ColumnOption, ColumnOptionDef, CreateIndex, CreateTable, DataType, Expr, Ident, IndexColumn,
-    ObjectName, ObjectType, ReferentialAction, RenameTableNameKind, SequenceOptions, Statement,
-    TableConstraint, TimezoneInfo, UserDefinedTypeRepresentation, Value,
+    IndexType, ObjectName, ObjectType, ReferentialAction, RenameTableNameKind, SequenceOptions,
+    Statement, TableConstraint, TimezoneInfo, UserDefinedTypeRepresentation, Value,
 };
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 
+use super::model::DEFAULT_INDEX_METHOD;
 use super::names::{column_names_addition, make_object_name, truncate_identifier};
 use super::ops::{Autoincrement, ColumnDef, Constraint, IdentitySpec, IndexDef, Op, QualName};
 use super::types::PgType;

@@ -703,6 +703,16 @@ pub(super) fn lower_create_index(create: &CreateIndex, ops: &mut Vec<Op>) {
                 name: Some(name),
                 columns,
                 unique: create.unique,
+                using: create
+                    .using
+                    .as_ref()
+                    .map(|using| match using {
+                        IndexType::Custom(name) => ident(name),
+                        other => other.to_string().to_ascii_lowercase(),
+                    })
+                    .filter(|using| using != DEFAULT_INDEX_METHOD),
+                predicate: create.predicate.as_ref().map(ToString::to_string),
+                include: create.include.iter().map(ident).collect(),
             },
             concurrently: create.concurrently,
         },

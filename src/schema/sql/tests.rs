@@ -318,6 +318,7 @@ fn indexes_sequences_types_and_drops() {
                     name: Some("ix_a".into()),
                     columns: vec!["a".into(), "lower(b)".into()],
                     unique: true,
+                    ..Default::default()
                 },
                 concurrently: true,
             }),
@@ -328,6 +329,7 @@ fn indexes_sequences_types_and_drops() {
                 name: Some("t_lower_b_idx".into()),
                 columns: vec!["lower(email)".into(), "b".into()],
                 unique: false,
+                ..Default::default()
             },
             concurrently: false,
         },
@@ -525,4 +527,25 @@ fn parenthesis_depth_of(sql: &str) -> usize {
         .tokenize_with_location()
         .expect("tokens");
     super::parenthesis_depth(&tokens)
+}
+
+#[test]
+fn index_methods_predicates_and_include_columns() {
+    let ops = lower_sql(
+        "CREATE INDEX ix_tags ON t USING gin (tags);
+         CREATE UNIQUE INDEX ix_live ON t (code) INCLUDE (id) WHERE deleted_at IS NULL;",
+    )
+    .expect("splits");
+    let indexes: Vec<&IndexDef> = ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::CreateIndex { index, .. } => Some(index),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(indexes.len(), 2, "{ops:#?}");
+    assert_eq!(indexes[0].using.as_deref(), Some("gin"));
+    assert_eq!(indexes[1].using, None);
+    assert_eq!(indexes[1].predicate.as_deref(), Some("deleted_at IS NULL"));
+    assert_eq!(indexes[1].include, ["id"]);
 }
