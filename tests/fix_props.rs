@@ -33,6 +33,7 @@ use driftlint::fix::{Fix, Safety, comment};
 use driftlint::graph::RevisionGraph;
 use driftlint::replay::replay;
 use driftlint::rules::{Finding, FindingSource, Rule};
+use driftlint::schema::model::TableKey;
 use driftlint::schema::model::{Column, PrimaryKey, Table};
 use driftlint::schema::types::PgType;
 use driftlint::source::Sources;
@@ -284,7 +285,7 @@ fn findings(n: &Names) -> Vec<Finding> {
         "nextval('{}'::regclass)",
         n.sequence.replace('\'', "''")
     ));
-    serial.sequence = Some((s.to_owned(), n.sequence.clone()));
+    serial.sequence = Some(TableKey::new(s, n.sequence.clone()));
     table.columns = vec![
         serial,
         column(c, "text", false),
@@ -296,9 +297,7 @@ fn findings(n: &Names) -> Vec<Finding> {
         set_by: None,
     });
     let mut model = driftlint::schema::model::Schema::default();
-    model
-        .tables
-        .insert((s.to_owned(), t.to_owned()), table.clone());
+    model.tables.insert(TableKey::new(s, t), table.clone());
     let mut out = vec![
         finding(
             Rule::UntrackedTable,
@@ -432,7 +431,7 @@ fn findings(n: &Names) -> Vec<Finding> {
         ) else {
             return out;
         };
-        let version_table = (n.schema.clone(), format!("{}_version", n.table));
+        let version_table = TableKey::new(n.schema.clone(), format!("{}_version", n.table));
         out.push(finding(
             Rule::DatabaseBehindHead,
             &n.message,

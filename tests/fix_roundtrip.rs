@@ -25,6 +25,7 @@ use driftlint::graph::RevisionGraph;
 use driftlint::live::{DatabaseUrl, snapshot};
 use driftlint::rules::{Finding, FindingSource, Rule};
 use driftlint::schema::model::Schema;
+use driftlint::schema::model::TableKey;
 use driftlint::source::Sources;
 
 fn meta() -> ScriptMeta {
@@ -469,8 +470,8 @@ impl Project {
     }
 }
 
-fn version_table() -> (String, String) {
-    ("public".to_owned(), "alembic_version".to_owned())
+fn version_table() -> TableKey {
+    TableKey::new("public", "alembic_version")
 }
 
 #[test]

@@ -13,7 +13,7 @@ use driftlint::live::{
     ConnectionDefaults, DatabaseUrl, Error, LiveSnapshot, ReadOnlySession, SnapshotOptions,
     snapshot, snapshot_with,
 };
-use driftlint::schema::model::{ForeignKeyAction, IdentityKind, SequenceState};
+use driftlint::schema::model::{ForeignKeyAction, IdentityKind, SequenceState, TableKey};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -156,11 +156,7 @@ async fn every_kind_of_object_lands_in_the_model() {
     let live = read(&db.url).await;
     let schema = &live.schema;
 
-    let tables: Vec<String> = schema
-        .tables
-        .keys()
-        .map(|(s, t)| format!("{s}.{t}"))
-        .collect();
+    let tables: Vec<String> = schema.tables.keys().map(|key| key.to_string()).collect();
     assert_eq!(
         tables,
         [
@@ -203,10 +199,7 @@ async fn every_kind_of_object_lands_in_the_model() {
         Some("nextval('users_id_seq'::regclass)")
     );
     assert_eq!(id.identity, None);
-    assert_eq!(
-        id.sequence,
-        Some(("public".to_owned(), "users_id_seq".to_owned()))
-    );
+    assert_eq!(id.sequence, Some(TableKey::new("public", "users_id_seq")));
     assert_eq!(
         users.column("is_guest").and_then(|c| c.default.as_deref()),
         Some("false")
@@ -257,7 +250,7 @@ async fn every_kind_of_object_lands_in_the_model() {
     assert_eq!(ticket_id.default, None);
     assert_eq!(
         ticket_id.sequence,
-        Some(("public".to_owned(), "tickets_id_seq".to_owned()))
+        Some(TableKey::new("public", "tickets_id_seq"))
     );
     assert_eq!(tickets.checks.len(), 1);
     assert_eq!(tickets.checks[0].name, "tickets_score_check");
@@ -274,18 +267,18 @@ async fn every_kind_of_object_lands_in_the_model() {
     assert_eq!(invoice_id.identity, Some(IdentityKind::ByDefault));
     assert_eq!(
         invoice_id.sequence,
-        Some(("billing".to_owned(), "invoices_id_seq".to_owned()))
+        Some(TableKey::new("billing", "invoices_id_seq"))
     );
     assert_eq!(
         invoices.column("number").expect("number").sequence,
-        Some(("billing".to_owned(), "invoice_numbers".to_owned()))
+        Some(TableKey::new("billing", "invoice_numbers"))
     );
     assert_eq!(
         schema
             .table("public", "counters")
             .and_then(|t| t.column("n"))
             .and_then(|c| c.sequence.clone()),
-        Some(("billing".to_owned(), "public_counter".to_owned()))
+        Some(TableKey::new("billing", "public_counter"))
     );
 
     let memberships = schema.table("public", "memberships").expect("memberships");
@@ -302,7 +295,7 @@ async fn every_kind_of_object_lands_in_the_model() {
     let sequence = |s: &str, n: &str| {
         schema
             .sequences
-            .get(&(s.to_owned(), n.to_owned()))
+            .get(&TableKey::new(s, n))
             .unwrap_or_else(|| panic!("sequence {s}.{n}"))
     };
     let users_seq = sequence("public", "users_id_seq");
@@ -377,13 +370,13 @@ async fn every_kind_of_object_lands_in_the_model() {
     );
 
     assert_eq!(
-        schema.enums.get(&("public".to_owned(), "mood".to_owned())),
+        schema.enums.get(&TableKey::new("public", "mood")),
         Some(&vec!["sad".to_owned(), "ok".to_owned(), "happy".to_owned()])
     );
     assert_eq!(live.versions, Some(vec!["ae1027a6acf".to_owned()]));
     assert_eq!(
         live.version_table,
-        Some(("public".to_owned(), "alembic_version".to_owned()))
+        Some(TableKey::new("public", "alembic_version"))
     );
     assert!(live.unreadable.is_empty(), "{:?}", live.unreadable);
     assert_eq!(live.round_trips, 4);
@@ -415,7 +408,7 @@ async fn version_tables_missing_empty_elsewhere_and_with_several_heads() {
     assert_eq!(live.versions, Some(vec![]), "an empty version table");
     assert_eq!(
         live.version_table,
-        Some(("meta".to_owned(), "alembic_version".to_owned()))
+        Some(TableKey::new("meta", "alembic_version"))
     );
 
     db.psql(
@@ -739,9 +732,7 @@ async fn types_outside_public_are_qualified_whatever_the_search_path() {
             "{url}"
         );
         assert_eq!(
-            live.schema
-                .enums
-                .get(&("app".to_owned(), "status".to_owned())),
+            live.schema.enums.get(&TableKey::new("app", "status")),
             Some(&vec!["new".to_owned(), "done".to_owned()])
         );
     }
@@ -806,7 +797,7 @@ async fn both_connections_see_one_snapshot() {
     // Sequences are not transactional: their state is the current one, never older than the
     // maxima, so concurrent inserts can only make a sequence look ahead, never behind.
     let last_value = |table: &str| {
-        live.schema.sequences[&("public".to_owned(), format!("{table}_id_seq"))]
+        live.schema.sequences[&TableKey::new("public", format!("{table}_id_seq"))]
             .state
             .map(|state| state.last_value)
     };

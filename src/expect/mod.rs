@@ -15,6 +15,7 @@ mod read;
 mod render;
 mod spans;
 
+use crate::schema::model::TableKey;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -201,7 +202,7 @@ pub struct SeverityOverride {
 pub struct IgnoreEntry {
     pub rule: Rule,
     /// `(schema, table)`, qualified with the default schema when written without one.
-    pub table: Option<(String, String)>,
+    pub table: Option<TableKey>,
     pub column: Option<String>,
     /// The whole entry.
     pub span: Span,

@@ -150,7 +150,7 @@ fn reads_the_format_with_spans() {
     assert_eq!(ignore.rule.name(), "missing-table");
     assert_eq!(
         ignore.table,
-        Some(("public".to_owned(), "spatial_ref_sys".to_owned()))
+        Some(TableKey::new("public", "spatial_ref_sys"))
     );
     assert_eq!(spanned(&sources, &ignore.rule_span), "missing-table");
     assert_eq!(
@@ -840,9 +840,10 @@ fn the_starting_file_reads_back_to_the_same_schema() {
     let empty = Table::new("public", "empty");
     let alembic = Table::new("public", "alembic_version");
     for table in [users, events, empty, alembic] {
-        schema
-            .tables
-            .insert((table.schema.clone(), table.name.clone()), table);
+        schema.tables.insert(
+            TableKey::new(table.schema.clone(), table.name.clone()),
+            table,
+        );
     }
 
     let text = render_starting_file(&schema, AllowedHeads::Labels(vec!["main".to_owned()]), true);
@@ -854,7 +855,14 @@ fn the_starting_file_reads_back_to_the_same_schema() {
     );
     assert!(expectations.table("public", "alembic_version").is_none());
     assert!(expectations.table("public", "empty").is_some());
-    for ((schema_name, table_name), table) in &schema.tables {
+    for (
+        TableKey {
+            schema: schema_name,
+            name: table_name,
+        },
+        table,
+    ) in &schema.tables
+    {
         if table_name == "alembic_version" {
             continue;
         }
@@ -899,7 +907,7 @@ fn the_starting_file_for_a_small_schema() {
     });
     schema
         .tables
-        .insert(("public".to_owned(), "users".to_owned()), users);
+        .insert(TableKey::new("public", "users"), users);
     insta::assert_snapshot!(render_starting_file(&schema, AllowedHeads::Count(1), true));
 }
 

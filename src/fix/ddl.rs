@@ -508,6 +508,7 @@ mod tests {
     use super::*;
     use crate::fix::DESTRUCTIVE_MARK;
     use crate::schema::model::IdentityKind;
+    use crate::schema::model::TableKey;
 
     fn column(name: &str, ty: &str, nullable: bool) -> Column {
         Column {
@@ -593,7 +594,7 @@ mod tests {
         ));
         schema_model
             .tables
-            .insert(("public".into(), "users".into()), users);
+            .insert(TableKey::new("public", "users"), users);
         let fix = add_column_fix(
             &schema_model,
             "public",

@@ -42,6 +42,7 @@ mod tests {
     use crate::fix::revisions::{VersionChange, version_update_sql};
     use crate::fix::sequence::{SequenceFacts, setval_fix};
     use crate::fix::upgrade_sql::ops_sql;
+    use crate::schema::model::TableKey;
     use crate::schema::model::{Column, IdentityKind, PrimaryKey, Schema, Table};
     use crate::schema::ops::{
         ColumnDef, Constraint, ForeignKeyRef, IdentitySpec, IndexDef, Op, QualName,
@@ -73,7 +74,7 @@ mod tests {
         id.identity = Some(IdentityKind::ByDefault);
         let mut serial = column("number", "integer", false);
         serial.default = Some("nextval('order_number_seq'::regclass)".into());
-        serial.sequence = Some(("public".into(), "order_number_seq".into()));
+        serial.sequence = Some(TableKey::new("public", "order_number_seq"));
         table.columns = vec![id, serial, column("User", "text", true)];
         table.primary_key = Some(PrimaryKey {
             name: "order_pkey".into(),
@@ -93,7 +94,7 @@ mod tests {
         let mut with_order = Schema::default();
         with_order
             .tables
-            .insert(("public".into(), "order".into()), table.clone());
+            .insert(TableKey::new("public", "order"), table.clone());
         let key = PrimaryKey {
             name: "system_config_pkey".into(),
             columns: vec!["key".into()],
@@ -144,7 +145,7 @@ mod tests {
             Fix {
                 title: "version".into(),
                 sql: version_update_sql(&VersionChange {
-                    table: ("public".into(), "alembic_version".into()),
+                    table: TableKey::new("public", "alembic_version"),
                     from: vec!["a".into(), "b".into()],
                     to: vec!["m".into(), "n".into(), "o".into()],
                 }),
@@ -288,7 +289,7 @@ mod tests {
         let mut schema = Schema::default();
         let mut failures = Vec::new();
         let mut conditions = vec![crate::fix::revisions::versions_are_sql(
-            &("public".into(), "alembic_version".into()),
+            &TableKey::new("public", "alembic_version"),
             &["a".into(), "b".into()],
         )];
         for op in &ops {

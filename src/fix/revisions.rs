@@ -21,7 +21,7 @@ use super::{
 use crate::alembic::Revision;
 use crate::graph::RevisionGraph;
 use crate::replay::{DEFAULT_SCHEMA, Replayer};
-use crate::schema::model::Schema;
+use crate::schema::model::{Schema, TableKey};
 use crate::schema::names::truncate_identifier;
 use crate::schema::ops::{Constraint, Op, QualName};
 use crate::source::Sources;
@@ -30,7 +30,7 @@ use crate::source::Sources;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VersionChange {
     /// The version table, `(schema, name)`: `("public", "alembic_version")` by default.
-    pub table: (String, String),
+    pub table: TableKey,
     /// The rows as the database has them.
     pub from: Vec<String>,
     /// The rows once the fix ran.
@@ -41,7 +41,7 @@ pub struct VersionChange {
 /// (`UPDATE` a row that moves forward, `DELETE` a row a merge absorbs, `INSERT` a new branch's
 /// row), each with a `WHERE` that makes a second run a no-op.
 pub fn version_update_sql(change: &VersionChange) -> Vec<String> {
-    let table = quote_qualified(&change.table.0, &change.table.1);
+    let table = quote_qualified(&change.table.schema, &change.table.name);
     let removed: Vec<&String> = change
         .from
         .iter()
@@ -92,13 +92,13 @@ pub fn versions_after(graph: &RevisionGraph, database: &[usize], pending: &[usiz
 }
 
 /// The boolean "the version table holds exactly these rows".
-pub(crate) fn versions_are_sql(table: &(String, String), rows: &[String]) -> String {
+pub(crate) fn versions_are_sql(table: &TableKey, rows: &[String]) -> String {
     let mut sorted: Vec<&String> = rows.iter().collect();
     sorted.sort();
     let literals: Vec<String> = sorted.iter().map(|r| quote_literal(r)).collect();
     format!(
         "COALESCE((SELECT array_agg(version_num::text ORDER BY version_num COLLATE \"C\") FROM {}), ARRAY[]::text[]) = ARRAY[{}]::text[]",
-        quote_qualified(&table.0, &table.1),
+        quote_qualified(&table.schema, &table.name),
         literals.join(", ")
     )
 }
@@ -117,35 +117,30 @@ fn revision_header(revision: &Revision, sources: &Sources, suffix: &str) -> Stri
 /// database had.
 #[derive(Default)]
 struct CreatedHere {
-    tables: BTreeSet<(String, String)>,
+    tables: BTreeSet<TableKey>,
     columns: BTreeSet<(String, String, String)>,
 }
 
 impl CreatedHere {
-    fn key(name: &QualName) -> (String, String) {
-        (
-            truncate_identifier(name.schema.as_deref().unwrap_or(DEFAULT_SCHEMA)),
-            truncate_identifier(&name.name),
-        )
-    }
-
     /// Records what `op` creates; returns whether it drops data the database had before.
     fn drops_existing_data(&mut self, op: &Op) -> bool {
         match op {
             Op::CreateTable { table, .. } => {
-                self.tables.insert(Self::key(table));
+                self.tables.insert(table.key());
                 false
             }
             Op::AddColumn { table, column } => {
-                let (schema, name) = Self::key(table);
+                let TableKey { schema, name } = table.key();
                 self.columns
                     .insert((schema, name, truncate_identifier(&column.name)));
                 false
             }
-            Op::DropTable { table } => !self.tables.contains(&Self::key(table)),
+            Op::DropTable { table } => !self.tables.contains(&table.key()),
             Op::DropColumn { table, column } => {
-                let (schema, name) = Self::key(table);
-                !self.tables.contains(&(schema.clone(), name.clone()))
+                let TableKey { schema, name } = table.key();
+                !self
+                    .tables
+                    .contains(&TableKey::new(schema.clone(), name.clone()))
                     && !self
                         .columns
                         .contains(&(schema, name, truncate_identifier(column)))
@@ -210,7 +205,7 @@ pub fn pending_upgrade_fix(
     database: &[usize],
     pending: &[usize],
     already_present: &[usize],
-    version_table: &(String, String),
+    version_table: &TableKey,
 ) -> Fix {
     let from = ids(revisions, database);
     let to = ids(revisions, &versions_after(graph, database, pending));
@@ -392,10 +387,10 @@ pub fn op_present(op: &Op, after: &Schema, live: &Schema) -> Option<bool> {
             let name = truncate_identifier(index.name.as_deref()?);
             Some(live_table(table)?.indexes.iter().any(|i| i.name == name))
         }
-        Op::CreateSequence { name, .. } => Some(live.sequences.contains_key(&key(name))),
-        Op::DropSequence { name } => Some(!live.sequences.contains_key(&key(name))),
-        Op::CreateEnum { name, .. } => Some(live.enums.contains_key(&key(name))),
-        Op::DropEnum { name } => Some(!live.enums.contains_key(&key(name))),
+        Op::CreateSequence { name, .. } => Some(live.sequences.contains_key(&name.key())),
+        Op::DropSequence { name } => Some(!live.sequences.contains_key(&name.key())),
+        Op::CreateEnum { name, .. } => Some(live.enums.contains_key(&name.key())),
+        Op::DropEnum { name } => Some(!live.enums.contains_key(&name.key())),
         Op::Guarded { op } => op_present(op, after, live),
         Op::DropIndex { .. }
         | Op::RenameIndex { .. }
@@ -589,19 +584,13 @@ fn lasting_condition(
 }
 
 /// The tables an operation works on, as `(schema, name)`; both names for a rename.
-fn touched_tables(op: &Op) -> Vec<(String, String)> {
-    let key = |name: &QualName| {
-        (
-            truncate_identifier(name.schema.as_deref().unwrap_or(DEFAULT_SCHEMA)),
-            truncate_identifier(&name.name),
-        )
-    };
+fn touched_tables(op: &Op) -> Vec<TableKey> {
     match op {
         Op::RenameTable { table, new_name } => {
-            let (schema, name) = key(table);
+            let TableKey { schema, name } = table.key();
             vec![
-                (schema.clone(), name),
-                (schema, truncate_identifier(new_name)),
+                TableKey::new(schema.clone(), name),
+                TableKey::new(schema, truncate_identifier(new_name)),
             ]
         }
         Op::CreateTable { table, .. }
@@ -612,7 +601,7 @@ fn touched_tables(op: &Op) -> Vec<(String, String)> {
         | Op::AddConstraint { table, .. }
         | Op::DropConstraint { table, .. }
         | Op::CreateIndex { table, .. }
-        | Op::RenameConstraint { table, .. } => vec![key(table)],
+        | Op::RenameConstraint { table, .. } => vec![table.key()],
         Op::Guarded { op } => touched_tables(op),
         _ => Vec::new(),
     }
@@ -662,7 +651,7 @@ fn applied_prefix(
     live: &Schema,
 ) -> Option<usize> {
     let target = &revisions[revision];
-    let touched: BTreeSet<(String, String)> = target
+    let touched: BTreeSet<TableKey> = target
         .upgrade
         .iter()
         .flat_map(|op| touched_tables(&op.op))
@@ -671,16 +660,21 @@ fn applied_prefix(
         return None;
     }
     let matches = |schema: &Schema| {
-        touched.iter().all(|(schema_name, table)| {
-            match (
-                schema.table(schema_name, table),
-                live.table(schema_name, table),
-            ) {
-                (None, None) => true,
-                (Some(a), Some(b)) => same_table(a, b),
-                _ => false,
-            }
-        })
+        touched.iter().all(
+            |TableKey {
+                 schema: schema_name,
+                 name: table,
+             }| {
+                match (
+                    schema.table(schema_name, table),
+                    live.table(schema_name, table),
+                ) {
+                    (None, None) => true,
+                    (Some(a), Some(b)) => same_table(a, b),
+                    _ => false,
+                }
+            },
+        )
     };
     let mut replayer = Replayer::new();
     let ancestors = graph.ancestors(revision);
@@ -737,7 +731,7 @@ mod tests {
 
     fn change(from: &[&str], to: &[&str]) -> VersionChange {
         VersionChange {
-            table: ("public".into(), "alembic_version".into()),
+            table: TableKey::new("public", "alembic_version"),
             from: from.iter().map(|s| s.to_string()).collect(),
             to: to.iter().map(|s| s.to_string()).collect(),
         }
@@ -769,7 +763,7 @@ mod tests {
     fn the_version_guard_compares_the_whole_table() {
         assert_eq!(
             versions_are_sql(
-                &("public".into(), "alembic_version".into()),
+                &TableKey::new("public", "alembic_version"),
                 &["b".into(), "a".into()]
             ),
             "COALESCE((SELECT array_agg(version_num::text ORDER BY version_num COLLATE \"C\") FROM public.alembic_version), ARRAY[]::text[]) = ARRAY['a', 'b']::text[]"

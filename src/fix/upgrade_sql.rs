@@ -23,7 +23,7 @@ use super::{quote_ident, quote_literal, quote_qualified};
 use crate::alembic::Revision;
 use crate::graph::RevisionGraph;
 use crate::replay::{DEFAULT_SCHEMA, Replayer};
-use crate::schema::model::{Column, Schema, Table};
+use crate::schema::model::{Column, Schema, Table, TableKey};
 use crate::schema::names::{sqlalchemy_index_name, truncate_identifier};
 use crate::schema::ops::{ColumnDef, Constraint, ConstraintKind, IndexDef, Op, OpAt, QualName};
 use crate::source::{FileId, Sources, Span};
@@ -175,14 +175,6 @@ fn must_run_outside_transaction(op: &Op) -> bool {
         Op::Guarded { op } => must_run_outside_transaction(op),
         _ => false,
     }
-}
-
-/// `(schema, name)` as the replay keys the object.
-fn key_of(name: &QualName) -> (String, String) {
-    (
-        truncate_identifier(name.schema.as_deref().unwrap_or(DEFAULT_SCHEMA)),
-        truncate_identifier(&name.name),
-    )
 }
 
 /// A table, sequence or type name as the migration writes it: qualified only when it names a
@@ -475,7 +467,7 @@ fn column_sql(def: &ColumnDef, model: Option<&Column>) -> String {
 }
 
 fn model_table<'a>(after: &'a Schema, table: &QualName) -> Option<&'a Table> {
-    let (schema, name) = key_of(table);
+    let TableKey { schema, name } = table.key();
     after.table(&schema, &name)
 }
 
@@ -689,29 +681,29 @@ fn constraint_exists_sql(schema: &str, table: &str, name: &str) -> String {
 pub(crate) fn absent_condition(op: &Op, after: &Schema) -> Option<String> {
     match op {
         Op::CreateTable { table, .. } => {
-            let (schema, name) = key_of(table);
+            let TableKey { schema, name } = table.key();
             Some(format!("{} IS NULL", regclass(&schema, &name)))
         }
         Op::DropTable { table } => {
-            let (schema, name) = key_of(table);
+            let TableKey { schema, name } = table.key();
             Some(format!("{} IS NOT NULL", regclass(&schema, &name)))
         }
         Op::RenameTable { table, new_name } => {
-            let (schema, _) = key_of(table);
+            let TableKey { schema, name: _ } = table.key();
             Some(format!(
                 "{} IS NULL",
                 regclass(&schema, &truncate_identifier(new_name))
             ))
         }
         Op::AddColumn { table, column } => {
-            let (schema, name) = key_of(table);
+            let TableKey { schema, name } = table.key();
             Some(format!(
                 "NOT {}",
                 column_exists_sql(&schema, &name, &truncate_identifier(&column.name))
             ))
         }
         Op::DropColumn { table, column } => {
-            let (schema, name) = key_of(table);
+            let TableKey { schema, name } = table.key();
             Some(column_exists_sql(
                 &schema,
                 &name,
@@ -726,7 +718,7 @@ pub(crate) fn absent_condition(op: &Op, after: &Schema) -> Option<String> {
             new_name,
             ..
         } => {
-            let (schema, name) = key_of(table);
+            let TableKey { schema, name } = table.key();
             let final_name = truncate_identifier(new_name.as_deref().unwrap_or(column));
             if new_name.is_some() {
                 return Some(format!(
@@ -766,7 +758,7 @@ pub(crate) fn absent_condition(op: &Op, after: &Schema) -> Option<String> {
             (!parts.is_empty()).then(|| parts.join(" OR "))
         }
         Op::AddConstraint { table, constraint } => {
-            let (schema, name) = key_of(table);
+            let TableKey { schema, name } = table.key();
             let constraint_name = match constraint {
                 Constraint::PrimaryKey { name, .. }
                 | Constraint::Unique { name, .. }
@@ -783,7 +775,7 @@ pub(crate) fn absent_condition(op: &Op, after: &Schema) -> Option<String> {
             name: constraint,
             ..
         } => {
-            let (schema, name) = key_of(table);
+            let TableKey { schema, name } = table.key();
             Some(constraint_exists_sql(
                 &schema,
                 &name,
@@ -791,7 +783,7 @@ pub(crate) fn absent_condition(op: &Op, after: &Schema) -> Option<String> {
             ))
         }
         Op::CreateIndex { table, index, .. } => {
-            let (schema, _) = key_of(table);
+            let TableKey { schema, name: _ } = table.key();
             let name = index.name.as_deref()?;
             Some(format!(
                 "{} IS NULL",
@@ -813,22 +805,22 @@ pub(crate) fn absent_condition(op: &Op, after: &Schema) -> Option<String> {
             ))
         }
         Op::CreateSequence { name, .. } => {
-            let (schema, name) = key_of(name);
+            let TableKey { schema, name } = name.key();
             Some(format!("{} IS NULL", regclass(&schema, &name)))
         }
         Op::DropSequence { name } => {
-            let (schema, name) = key_of(name);
+            let TableKey { schema, name } = name.key();
             Some(format!("{} IS NOT NULL", regclass(&schema, &name)))
         }
         Op::CreateEnum { name, .. } => {
-            let (schema, name) = key_of(name);
+            let TableKey { schema, name } = name.key();
             Some(format!(
                 "to_regtype({}) IS NULL",
                 quote_literal(&quote_qualified(&schema, &name))
             ))
         }
         Op::DropEnum { name } => {
-            let (schema, name) = key_of(name);
+            let TableKey { schema, name } = name.key();
             Some(format!(
                 "to_regtype({}) IS NOT NULL",
                 quote_literal(&quote_qualified(&schema, &name))

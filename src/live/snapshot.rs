@@ -38,7 +38,7 @@ use super::error::query_error;
 use super::url::DatabaseUrl;
 use crate::schema::model::{
     CheckConstraint, Column, ExclusionConstraint, ForeignKey, ForeignKeyAction, IdentityKind,
-    Index, PrimaryKey, Schema, Sequence, SequenceState, Table, UniqueConstraint,
+    Index, PrimaryKey, Schema, Sequence, SequenceState, Table, TableKey, UniqueConstraint,
 };
 use crate::schema::types::PgType;
 
@@ -86,7 +86,7 @@ pub struct LiveSnapshot {
     /// The rows of the version table, sorted; `None` when there is no version table.
     pub versions: Option<Vec<String>>,
     /// Where the version table was found, as `(schema, table)`.
-    pub version_table: Option<(String, String)>,
+    pub version_table: Option<TableKey>,
     /// `max()` of every integer column fed by a sequence (serial, identity or a `nextval()`
     /// default), keyed by `(schema, table, column)`; `None` for an empty table. Columns the role
     /// may not read are absent.
@@ -436,8 +436,8 @@ impl ReadOnlySession {
             )
             .await?;
         let mut schema = builder.schema;
-        for ((seq_schema, seq_name), state) in data.sequence_states {
-            if let Some(sequence) = schema.sequences.get_mut(&(seq_schema, seq_name)) {
+        for (key, state) in data.sequence_states {
+            if let Some(sequence) = schema.sequences.get_mut(&key) {
                 sequence.state = Some(state);
             }
         }
@@ -445,7 +445,7 @@ impl ReadOnlySession {
             schema,
             versions: data.versions,
             version_table: version_table
-                .map(|(schema, _)| (schema, self.options.version_table.clone())),
+                .map(|(schema, _)| TableKey::new(schema, self.options.version_table.clone())),
             column_max: data.column_max,
             version_details: VersionDetails {
                 kind: version_kind,
@@ -689,7 +689,7 @@ impl ReadOnlySession {
         version_schema: Option<&str>,
     ) -> Result<Data, Error> {
         let chunk = self.options.relations_per_query.max(1);
-        let sequences: Vec<&(String, String)> = builder
+        let sequences: Vec<&TableKey> = builder
             .schema
             .sequences
             .iter()
@@ -703,7 +703,7 @@ impl ReadOnlySession {
             let selects: Vec<String> = part
                 .iter()
                 .enumerate()
-                .map(|(offset, (schema, name))| {
+                .map(|(offset, TableKey { schema, name })| {
                     format!(
                         "SELECT {}::int8, last_value, is_called FROM {}",
                         chunk_index * chunk + offset,
@@ -896,7 +896,7 @@ struct Catalog {
 }
 
 struct Data {
-    sequence_states: Vec<((String, String), SequenceState)>,
+    sequence_states: Vec<(TableKey, SequenceState)>,
     column_max: HashMap<(String, String, String), Option<i64>>,
     versions: Option<Vec<String>>,
     null_versions: usize,
@@ -936,7 +936,7 @@ struct SchemaBuilder {
     /// Columns whose `max()` is read, in a stable order.
     max_columns: Vec<(String, String, String)>,
     unreadable: Vec<String>,
-    unreadable_sequences: std::collections::HashSet<(String, String)>,
+    unreadable_sequences: std::collections::HashSet<TableKey>,
     /// Whether each sequence-fed column may be read, from the columns query.
     column_readable: HashMap<(String, String, String), bool>,
 }
@@ -968,7 +968,7 @@ impl SchemaBuilder {
             let table = self
                 .schema
                 .tables
-                .entry((schema.clone(), name.clone()))
+                .entry(TableKey::new(schema.clone(), name.clone()))
                 .or_insert_with(|| Table::new(&schema, &name));
             // A table without columns comes as one row with NULLs.
             let Some(column_name) = get::<Option<String>>(row, 2, CATALOG)? else {
@@ -1093,15 +1093,15 @@ impl SchemaBuilder {
                     .table_mut(owner_schema, owner_table)
                     .and_then(|table| table.column_mut(owner_column))
             {
-                column.sequence = Some((schema.clone(), name.clone()));
+                column.sequence = Some(TableKey::new(schema.clone(), name.clone()));
             }
             if !readable {
                 self.unreadable.push(format!("{schema}.{name}"));
                 self.unreadable_sequences
-                    .insert((schema.clone(), name.clone()));
+                    .insert(TableKey::new(schema.clone(), name.clone()));
             }
             self.schema.sequences.insert(
-                (schema.clone(), name.clone()),
+                TableKey::new(schema.clone(), name.clone()),
                 Sequence {
                     schema,
                     name,
@@ -1123,7 +1123,7 @@ impl SchemaBuilder {
             let schema: String = get(row, 0, CATALOG)?;
             let table_name: String = get(row, 1, CATALOG)?;
             let column_name: String = get(row, 2, CATALOG)?;
-            let sequence = (
+            let sequence = TableKey::new(
                 get::<String>(row, 3, CATALOG)?,
                 get::<String>(row, 4, CATALOG)?,
             );
@@ -1167,7 +1167,7 @@ impl SchemaBuilder {
             let name: String = get(row, 1, CATALOG)?;
             self.schema
                 .enums
-                .insert((schema, name), get(row, 2, CATALOG)?);
+                .insert(TableKey::new(schema, name), get(row, 2, CATALOG)?);
         }
         Ok(())
     }

@@ -1,10 +1,11 @@
 //! Columns: adding, dropping (with what uses them), altering and renaming.
 
 use super::*;
+use crate::schema::model::TableKey;
 
 impl Replayer {
     pub(super) fn add_column(&mut self, at: At<'_>, table: &QualName, def: &ColumnDef) -> Misfit {
-        let (schema, name) = table_key(table);
+        let TableKey { schema, name } = table.key();
         self.require_table(&schema, &name)?;
         let column_name = truncate_identifier(&def.name);
         if self
@@ -38,7 +39,7 @@ impl Replayer {
     }
 
     pub(super) fn drop_column(&mut self, table: &QualName, column: &str) -> Misfit {
-        let (schema, name) = table_key(table);
+        let TableKey { schema, name } = table.key();
         let column = truncate_identifier(column);
         self.require_table(&schema, &name)?;
         let target = self.table_mut(&schema, &name);
@@ -107,8 +108,8 @@ impl Replayer {
             self.names.foreign_key_removed(&ref_schema, &ref_table);
         }
 
-        let table_key = (schema.clone(), name.clone());
-        let owned: Vec<(String, String)> = self
+        let table_key = TableKey::new(schema.clone(), name.clone());
+        let owned: Vec<TableKey> = self
             .names
             .owned_sequences
             .get(&table_key)
@@ -125,7 +126,7 @@ impl Replayer {
             .collect();
         for key in owned {
             self.schema.sequences.remove(&key);
-            self.names.remove_relation(&key.0, &key.1);
+            self.names.remove_relation(&key.schema, &key.name);
             if let Some(set) = self.names.owned_sequences.get_mut(&table_key) {
                 set.remove(&key);
                 if set.is_empty() {
@@ -148,7 +149,7 @@ impl Replayer {
         server_default: Option<Option<&str>>,
         new_name: Option<&str>,
     ) -> Misfit {
-        let (schema, name) = table_key(table);
+        let TableKey { schema, name } = table.key();
         let column_name = truncate_identifier(column);
         self.require_table(&schema, &name)?;
         let target = self.table_mut(&schema, &name);

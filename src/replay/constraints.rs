@@ -64,7 +64,10 @@ impl Replayer {
                 let ref_columns: Vec<String> =
                     ref_columns.iter().map(|c| truncate_identifier(c)).collect();
                 self.require_columns(schema, table, &columns)?;
-                let (ref_schema, ref_name) = table_key(ref_table);
+                let TableKey {
+                    schema: ref_schema,
+                    name: ref_name,
+                } = ref_table.key();
                 let Some(referenced) = self.schema.table(&ref_schema, &ref_name) else {
                     return Err(format!(
                         "foreign key on {qualified} references table {}, which does not exist",
@@ -226,7 +229,10 @@ impl Replayer {
         name: &str,
         kind: Option<ConstraintKind>,
     ) -> Misfit {
-        let (schema, table_name) = table_key(table);
+        let TableKey {
+            schema,
+            name: table_name,
+        } = table.key();
         let name = truncate_identifier(name);
         self.require_table(&schema, &table_name)?;
         let target = self.table_mut(&schema, &table_name);
@@ -274,7 +280,10 @@ impl Replayer {
         name: &str,
         new_name: &str,
     ) -> Misfit {
-        let (schema, table_name) = table_key(table);
+        let TableKey {
+            schema,
+            name: table_name,
+        } = table.key();
         let name = truncate_identifier(name);
         let new_name = truncate_identifier(new_name);
         self.require_table(&schema, &table_name)?;

@@ -17,7 +17,7 @@ use crate::graph::RevisionGraph;
 use crate::quote::{quote_ident, quote_qualified};
 use crate::schema::model::{
     CheckConstraint, Column, DEFAULT_INDEX_METHOD, ForeignKey, ForeignKeyAction, IdentityKind,
-    Index, NamePair, Origin, PrimaryKey, Schema, Sequence, Table, UniqueConstraint,
+    Index, NamePair, Origin, PrimaryKey, Schema, Sequence, Table, TableKey, UniqueConstraint,
 };
 use crate::schema::names::{
     candidate_names, column_names_addition, sqlalchemy_index_name, truncate_identifier,
@@ -207,13 +207,13 @@ impl Replayer {
                 new_name.as_deref(),
             ),
             Op::AddConstraint { table, constraint } => {
-                let (schema, name) = table_key(table);
+                let TableKey { schema, name } = table.key();
                 self.require_table(&schema, &name)?;
                 self.add_constraint(at, &schema, &name, constraint)
             }
             Op::DropConstraint { table, name, kind } => self.drop_constraint(table, name, *kind),
             Op::CreateIndex { table, index, .. } => {
-                let (schema, name) = table_key(table);
+                let TableKey { schema, name } = table.key();
                 self.require_table(&schema, &name)?;
                 self.create_index(at, &schema, &name, table.schema.as_deref(), index)
             }
@@ -240,7 +240,7 @@ impl Replayer {
             Op::DropSequence { name } => self.drop_sequence(name),
             Op::SetSequenceOwner { name, owner } => self.set_sequence_owner(name, owner.as_ref()),
             Op::CreateEnum { name, values } => {
-                let key = table_key(name);
+                let key = name.key();
                 if self.schema.enums.contains_key(&key) {
                     return Err(format!("type {} already exists", display_key(&key)));
                 }
@@ -266,33 +266,36 @@ impl Replayer {
     fn already_done(&self, op: &Op) -> bool {
         match op {
             Op::CreateTable { table, .. } => {
-                let (schema, name) = table_key(table);
+                let TableKey { schema, name } = table.key();
                 self.names.relation_taken(&schema, &name)
             }
             Op::DropTable { table } => {
-                let (schema, name) = table_key(table);
+                let TableKey { schema, name } = table.key();
                 !self.names.relation_taken(&schema, &name)
             }
             Op::AddColumn { table, column } => {
-                let (schema, name) = table_key(table);
+                let TableKey { schema, name } = table.key();
                 self.schema
                     .table(&schema, &name)
                     .is_some_and(|t| t.column(&truncate_identifier(&column.name)).is_some())
             }
             Op::DropColumn { table, column } => {
-                let (schema, name) = table_key(table);
+                let TableKey { schema, name } = table.key();
                 self.schema
                     .table(&schema, &name)
                     .is_some_and(|t| t.column(&truncate_identifier(column)).is_none())
             }
             Op::DropConstraint { table, name, .. } => {
-                let (schema, table_name) = table_key(table);
+                let TableKey {
+                    schema,
+                    name: table_name,
+                } = table.key();
                 self.schema
                     .table(&schema, &table_name)
                     .is_some_and(|t| constraint_kind_of(t, name).is_none())
             }
             Op::CreateIndex { table, index, .. } => {
-                let (schema, _) = table_key(table);
+                let TableKey { schema, name: _ } = table.key();
                 index
                     .name
                     .as_deref()
@@ -307,35 +310,27 @@ impl Replayer {
                 !self.names.relation_taken(&schema, name)
             }
             Op::CreateSequence { name, .. } => {
-                let (schema, name) = table_key(name);
+                let TableKey { schema, name } = name.key();
                 self.names.relation_taken(&schema, &name)
             }
             Op::DropSequence { name } | Op::SetSequenceOwner { name, .. } => {
-                !self.schema.sequences.contains_key(&table_key(name))
+                !self.schema.sequences.contains_key(&name.key())
             }
-            Op::CreateEnum { name, .. } => self.schema.enums.contains_key(&table_key(name)),
-            Op::DropEnum { name } => !self.schema.enums.contains_key(&table_key(name)),
+            Op::CreateEnum { name, .. } => self.schema.enums.contains_key(&name.key()),
+            Op::DropEnum { name } => !self.schema.enums.contains_key(&name.key()),
             Op::Guarded { op } => self.already_done(op),
             _ => false,
         }
     }
 }
 
-/// `(schema, name)` with the default schema filled in and both cut to PostgreSQL's length.
-pub(super) fn table_key(name: &QualName) -> (String, String) {
-    (
-        truncate_identifier(name.schema.as_deref().unwrap_or(DEFAULT_SCHEMA)),
-        truncate_identifier(&name.name),
-    )
-}
-
-pub(super) fn display_key(key: &(String, String)) -> String {
-    quote_qualified(&key.0, &key.1)
+pub(super) fn display_key(key: &TableKey) -> String {
+    quote_qualified(&key.schema, &key.name)
 }
 
 /// The name a column's [`PgType`] carries for an enum, as `format_type()` prints it.
-pub(super) fn enum_type_name(key: &(String, String)) -> String {
-    PgType::user_defined(Some(&key.0), &key.1).name
+pub(super) fn enum_type_name(key: &TableKey) -> String {
+    PgType::user_defined(Some(&key.schema), &key.name).name
 }
 
 /// The schema an index is looked up in: the one given, else its table's, else the default.
@@ -414,7 +409,7 @@ pub(super) fn regclass_text(schema: &str, name: &str) -> String {
 }
 
 /// The sequence a `nextval('...')` default draws from, as `(schema, name)`.
-pub(super) fn nextval_sequence(expression: &str) -> Option<(String, String)> {
+pub(super) fn nextval_sequence(expression: &str) -> Option<TableKey> {
     let expression = expression.trim_start();
     let head = expression.get(..7)?;
     if !head.eq_ignore_ascii_case("nextval") {
@@ -435,8 +430,8 @@ pub(super) fn nextval_sequence(expression: &str) -> Option<(String, String)> {
         }
     }
     match split_qualified_name(&literal)?.as_mut_slice() {
-        [name] => Some((DEFAULT_SCHEMA.to_owned(), std::mem::take(name))),
-        [schema, name] => Some((std::mem::take(schema), std::mem::take(name))),
+        [name] => Some(TableKey::new(DEFAULT_SCHEMA, std::mem::take(name))),
+        [schema, name] => Some(TableKey::new(std::mem::take(schema), std::mem::take(name))),
         _ => None,
     }
 }

@@ -2,6 +2,7 @@
 //! that a default name avoids a taken one as PostgreSQL's and SQLAlchemy's own choices do.
 
 use super::*;
+use crate::schema::model::TableKey;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum RelationKind {
@@ -33,16 +34,23 @@ pub(super) struct Namespaces {
     /// key or check name on two tables).
     pub(super) constraints: FxHashMap<String, FxHashMap<String, u32>>,
     /// How many foreign keys point at each table, by `(schema, table)`.
-    pub(super) incoming_foreign_keys: FxHashMap<(String, String), u32>,
+    pub(super) incoming_foreign_keys: FxHashMap<TableKey, u32>,
     /// The sequences owned by each table's columns, by `(schema, table)`.
-    pub(super) owned_sequences: FxHashMap<(String, String), BTreeSet<(String, String)>>,
+    pub(super) owned_sequences: FxHashMap<TableKey, BTreeSet<TableKey>>,
 }
 
 impl Namespaces {
     /// The names of everything in `schema`, as the replay would have recorded them.
     pub(super) fn of(schema: &Schema) -> Self {
         let mut names = Namespaces::default();
-        for ((schema_name, table_name), table) in &schema.tables {
+        for (
+            TableKey {
+                schema: schema_name,
+                name: table_name,
+            },
+            table,
+        ) in &schema.tables
+        {
             names.add_relation(schema_name, table_name, RelationKind::Table, None);
             if let Some(pk) = &table.primary_key {
                 names.add_relation(
@@ -78,14 +86,21 @@ impl Namespaces {
                 );
             }
         }
-        for ((schema_name, sequence_name), sequence) in &schema.sequences {
+        for (
+            TableKey {
+                schema: schema_name,
+                name: sequence_name,
+            },
+            sequence,
+        ) in &schema.sequences
+        {
             names.add_relation(schema_name, sequence_name, RelationKind::Sequence, None);
             if let Some((owner_schema, owner_table, _)) = &sequence.owned_by {
                 names
                     .owned_sequences
-                    .entry((owner_schema.clone(), owner_table.clone()))
+                    .entry(TableKey::new(owner_schema.clone(), owner_table.clone()))
                     .or_default()
-                    .insert((schema_name.clone(), sequence_name.clone()));
+                    .insert(TableKey::new(schema_name.clone(), sequence_name.clone()));
             }
         }
         names
@@ -94,12 +109,12 @@ impl Namespaces {
     pub(super) fn foreign_key_added(&mut self, ref_schema: &str, ref_table: &str) {
         *self
             .incoming_foreign_keys
-            .entry((ref_schema.to_owned(), ref_table.to_owned()))
+            .entry(TableKey::new(ref_schema, ref_table))
             .or_insert(0) += 1;
     }
 
     pub(super) fn foreign_key_removed(&mut self, ref_schema: &str, ref_table: &str) {
-        let key = (ref_schema.to_owned(), ref_table.to_owned());
+        let key = TableKey::new(ref_schema, ref_table);
         if let Some(count) = self.incoming_foreign_keys.get_mut(&key) {
             *count -= 1;
             if *count == 0 {

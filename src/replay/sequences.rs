@@ -9,7 +9,7 @@ impl Replayer {
         start: Option<i64>,
         increment: Option<i64>,
     ) -> Misfit {
-        let (schema, name) = table_key(name);
+        let TableKey { schema, name } = name.key();
         self.require_free_relation(&schema, &name)?;
         let increment = increment.unwrap_or(1);
         self.register_sequence(Sequence {
@@ -25,11 +25,11 @@ impl Replayer {
     }
 
     pub(super) fn drop_sequence(&mut self, name: &QualName) -> Misfit {
-        let key = table_key(name);
+        let key = name.key();
         if !self.schema.sequences.contains_key(&key) {
             return Err(format!(
                 "sequence {} does not exist",
-                quote_qualified(&key.0, &key.1)
+                quote_qualified(&key.schema, &key.name)
             ));
         }
         let user = self.schema.tables.values().find_map(|table| {
@@ -42,7 +42,7 @@ impl Replayer {
         if let Some((table, column)) = user {
             return Err(format!(
                 "sequence {} feeds {}.{}; PostgreSQL refuses to drop it",
-                quote_qualified(&key.0, &key.1),
+                quote_qualified(&key.schema, &key.name),
                 quote_qualified(&table.schema, &table.name),
                 quote_ident(&column.name)
             ));
@@ -50,7 +50,7 @@ impl Replayer {
         if let Some(sequence) = self.schema.sequences.remove(&key)
             && let Some((owner_schema, owner_table, _)) = sequence.owned_by
         {
-            let owner = (owner_schema, owner_table);
+            let owner = TableKey::new(owner_schema, owner_table);
             if let Some(set) = self.names.owned_sequences.get_mut(&owner) {
                 set.remove(&key);
                 if set.is_empty() {
@@ -58,7 +58,7 @@ impl Replayer {
                 }
             }
         }
-        self.names.remove_relation(&key.0, &key.1);
+        self.names.remove_relation(&key.schema, &key.name);
         Ok(())
     }
 
@@ -67,23 +67,26 @@ impl Replayer {
         name: &QualName,
         owner: Option<&(QualName, String)>,
     ) -> Misfit {
-        let key = table_key(name);
+        let key = name.key();
         if !self.schema.sequences.contains_key(&key) {
             return Err(format!(
                 "sequence {} does not exist",
-                quote_qualified(&key.0, &key.1)
+                quote_qualified(&key.schema, &key.name)
             ));
         }
         let new_owner = match owner {
             Some((table, column)) => {
-                let (owner_schema, owner_table) = table_key(table);
+                let TableKey {
+                    schema: owner_schema,
+                    name: owner_table,
+                } = table.key();
                 let column = truncate_identifier(column);
                 self.require_columns(&owner_schema, &owner_table, std::slice::from_ref(&column))?;
-                if owner_schema != key.0 {
+                if owner_schema != key.schema {
                     return Err(format!(
                         "sequence {} and table {} are in different schemas; PostgreSQL refuses \
                          to link them",
-                        quote_qualified(&key.0, &key.1),
+                        quote_qualified(&key.schema, &key.name),
                         quote_qualified(&owner_schema, &owner_table)
                     ));
                 }
@@ -97,7 +100,7 @@ impl Replayer {
             .get_mut(&key)
             .expect("the sequence exists: checked above");
         if let Some((old_schema, old_table, _)) = sequence.owned_by.take() {
-            let old = (old_schema, old_table);
+            let old = TableKey::new(old_schema, old_table);
             if let Some(set) = self.names.owned_sequences.get_mut(&old) {
                 set.remove(&key);
                 if set.is_empty() {
@@ -108,7 +111,7 @@ impl Replayer {
         if let Some((owner_schema, owner_table, _)) = &new_owner {
             self.names
                 .owned_sequences
-                .entry((owner_schema.clone(), owner_table.clone()))
+                .entry(TableKey::new(owner_schema.clone(), owner_table.clone()))
                 .or_default()
                 .insert(key.clone());
         }
@@ -117,7 +120,7 @@ impl Replayer {
     }
 
     pub(super) fn drop_enum(&mut self, name: &QualName) -> Misfit {
-        let key = table_key(name);
+        let key = name.key();
         if !self.schema.enums.contains_key(&key) {
             return Err(format!("type {} does not exist", display_key(&key)));
         }

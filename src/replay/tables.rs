@@ -25,7 +25,7 @@ impl Replayer {
         constraints: &[Constraint],
         indexes: &[IndexDef],
     ) -> Misfit {
-        let (schema, name) = table_key(table);
+        let TableKey { schema, name } = table.key();
         if self.names.relation_taken(&schema, &name) {
             return Err(format!(
                 "relation {} already exists",
@@ -85,7 +85,7 @@ impl Replayer {
         new_table.created_by = Some(at.origin());
         self.schema
             .tables
-            .insert((schema.clone(), name.clone()), new_table);
+            .insert(TableKey::new(schema.clone(), name.clone()), new_table);
 
         for def in columns {
             let serial = def.identity.is_none()
@@ -240,7 +240,7 @@ impl Replayer {
             });
             column.nullable = false;
             column.default = None;
-            column.sequence = Some((schema.to_owned(), sequence_name));
+            column.sequence = Some(TableKey::new(schema, sequence_name));
         } else if serial {
             // `SERIAL` is `integer`, `BIGSERIAL` `bigint` and `SMALLSERIAL` `smallint`; any other
             // type SQLAlchemy lets autoincrement (a numeric primary key) is emitted as `SERIAL`.
@@ -267,7 +267,7 @@ impl Replayer {
                 "nextval('{}'::regclass)",
                 regclass_text(schema, &sequence_name).replace('\'', "''")
             ));
-            column.sequence = Some((schema.to_owned(), sequence_name));
+            column.sequence = Some(TableKey::new(schema, sequence_name));
         }
         column
     }
@@ -282,13 +282,17 @@ impl Replayer {
         if let Some((owner_schema, owner_table, _)) = &sequence.owned_by {
             self.names
                 .owned_sequences
-                .entry((owner_schema.clone(), owner_table.clone()))
+                .entry(TableKey::new(owner_schema.clone(), owner_table.clone()))
                 .or_default()
-                .insert((sequence.schema.clone(), sequence.name.clone()));
+                .insert(TableKey::new(
+                    sequence.schema.clone(),
+                    sequence.name.clone(),
+                ));
         }
-        self.schema
-            .sequences
-            .insert((sequence.schema.clone(), sequence.name.clone()), sequence);
+        self.schema.sequences.insert(
+            TableKey::new(sequence.schema.clone(), sequence.name.clone()),
+            sequence,
+        );
     }
 
     /// What a column's own flags add besides the column and its unique constraint (which the
@@ -340,8 +344,12 @@ impl Replayer {
     }
 
     pub(super) fn drop_table(&mut self, table: &QualName) -> Misfit {
-        let (schema, name) = table_key(table);
-        let Some(dropped) = self.schema.tables.remove(&(schema.clone(), name.clone())) else {
+        let TableKey { schema, name } = table.key();
+        let Some(dropped) = self
+            .schema
+            .tables
+            .remove(&TableKey::new(schema.clone(), name.clone()))
+        else {
             return Err(format!(
                 "table {} does not exist",
                 quote_qualified(&schema, &name)
@@ -354,11 +362,11 @@ impl Replayer {
         let owned = self
             .names
             .owned_sequences
-            .remove(&(schema.clone(), name.clone()))
+            .remove(&TableKey::new(schema.clone(), name.clone()))
             .unwrap_or_default();
         for key in owned {
             self.schema.sequences.remove(&key);
-            self.names.remove_relation(&key.0, &key.1);
+            self.names.remove_relation(&key.schema, &key.name);
         }
         // PostgreSQL refuses to drop a table other tables' foreign keys point at unless told to
         // cascade; either way, afterwards no foreign key points at it.
@@ -420,7 +428,7 @@ impl Replayer {
     }
 
     pub(super) fn rename_table(&mut self, table: &QualName, new_name: &str) -> Misfit {
-        let (schema, name) = table_key(table);
+        let TableKey { schema, name } = table.key();
         let new_name = truncate_identifier(new_name);
         self.require_table(&schema, &name)?;
         if self.names.relation_taken(&schema, &new_name) {
@@ -432,7 +440,7 @@ impl Replayer {
         let mut moved = self
             .schema
             .tables
-            .remove(&(schema.clone(), name.clone()))
+            .remove(&TableKey::new(schema.clone(), name.clone()))
             .expect("the table exists: checked above");
         moved.name = new_name.clone();
         self.names.remove_relation(&schema, &name);
@@ -457,9 +465,9 @@ impl Replayer {
         }
         self.schema
             .tables
-            .insert((schema.clone(), new_name.clone()), moved);
-        let old_key = (schema.clone(), name.clone());
-        let new_key = (schema.clone(), new_name.clone());
+            .insert(TableKey::new(schema.clone(), new_name.clone()), moved);
+        let old_key = TableKey::new(schema.clone(), name.clone());
+        let new_key = TableKey::new(schema.clone(), new_name.clone());
         if let Some(count) = self.names.incoming_foreign_keys.remove(&old_key) {
             self.names
                 .incoming_foreign_keys

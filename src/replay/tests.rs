@@ -125,7 +125,11 @@ fn column<'a>(schema: &'a Schema, table_name: &str, name: &str) -> &'a Column {
 }
 
 fn sequence_names(schema: &Schema) -> Vec<String> {
-    schema.sequences.keys().map(|(_, n)| n.clone()).collect()
+    schema
+        .sequences
+        .keys()
+        .map(|key| key.name.clone())
+        .collect()
 }
 
 #[test]
@@ -141,11 +145,8 @@ fn integer_primary_key_becomes_serial() {
         id.default.as_deref(),
         Some("nextval('users_id_seq'::regclass)")
     );
-    assert_eq!(
-        id.sequence,
-        Some(("public".to_owned(), "users_id_seq".to_owned()))
-    );
-    let sequence = &schema.sequences[&("public".to_owned(), "users_id_seq".to_owned())];
+    assert_eq!(id.sequence, Some(TableKey::new("public", "users_id_seq")));
+    let sequence = &schema.sequences[&TableKey::new("public", "users_id_seq")];
     assert_eq!(sequence.data_type, ty("integer"));
     assert_eq!(
         sequence.owned_by,
@@ -169,7 +170,7 @@ fn serial_flavours_follow_the_integer_type() {
     assert_eq!(column(&schema, "small", "id").ty, ty("smallint"));
     assert_eq!(column(&schema, "num", "id").ty, ty("integer"));
     assert_eq!(
-        schema.sequences[&("public".to_owned(), "big_id_seq".to_owned())].data_type,
+        schema.sequences[&TableKey::new("public", "big_id_seq")].data_type,
         ty("bigint")
     );
     assert_eq!(
@@ -276,13 +277,13 @@ fn identity_columns_get_their_own_sequence() {
     assert_eq!(id.identity, Some(IdentityKind::Always));
     assert_eq!(id.default, None);
     assert!(!id.nullable);
-    let seq = &schema.sequences[&("public".to_owned(), "events_id_seq".to_owned())];
+    let seq = &schema.sequences[&TableKey::new("public", "events_id_seq")];
     assert_eq!((seq.start, seq.increment), (5, 1));
     assert_eq!(seq.data_type, ty("bigint"));
     let down = column(&schema, "events", "down");
     assert_eq!(down.identity, Some(IdentityKind::ByDefault));
     assert!(!down.nullable);
-    let seq = &schema.sequences[&("public".to_owned(), "events_down_seq".to_owned())];
+    let seq = &schema.sequences[&TableKey::new("public", "events_down_seq")];
     assert_eq!((seq.start, seq.increment), (-1, -1));
 }
 
@@ -317,7 +318,7 @@ fn default_names_avoid_taken_ones() {
         column(&schema, "users", "id")
             .sequence
             .as_ref()
-            .map(|s| s.1.as_str()),
+            .map(|s| s.name.as_str()),
         Some("users_id_seq1")
     );
     assert_eq!(
@@ -534,7 +535,7 @@ fn renames_keep_sequence_and_constraint_names() {
         id.default.as_deref(),
         Some("nextval('teams_id_seq'::regclass)")
     );
-    let seq = &schema.sequences[&("public".to_owned(), "teams_id_seq".to_owned())];
+    let seq = &schema.sequences[&TableKey::new("public", "teams_id_seq")];
     assert_eq!(
         seq.owned_by,
         Some(("public".into(), "squads".into(), "squad_id".into()))
@@ -901,15 +902,15 @@ fn indexes_sequences_and_enums() {
         Some("t_pk")
     );
     assert_eq!(
-        schema.sequences[&("public".to_owned(), "counter".to_owned())].start,
+        schema.sequences[&TableKey::new("public", "counter")].start,
         100
     );
     assert_eq!(
         column(&schema, "t", "a").sequence,
-        Some(("public".to_owned(), "counter".to_owned()))
+        Some(TableKey::new("public", "counter"))
     );
     assert_eq!(
-        schema.enums[&("public".to_owned(), "mood".to_owned())],
+        schema.enums[&TableKey::new("public", "mood")],
         ["sad", "ok"]
     );
     let replay = run(vec![
@@ -948,9 +949,14 @@ fn long_names_are_cut_as_postgresql_cuts_them() {
     let long = "a_table_name_that_is_far_longer_than_postgresql_allows_for_names_really";
     let schema = clean(vec![create(long, vec![pk("id", "integer")])]);
     let (key, only) = schema.tables.iter().next().expect("one table");
-    assert_eq!(key.1.len(), 63);
+    assert_eq!(key.name.len(), 63);
     assert_eq!(only.name, &long[..63]);
-    let seq = only.columns[0].sequence.as_ref().expect("serial").1.clone();
+    let seq = only.columns[0]
+        .sequence
+        .as_ref()
+        .expect("serial")
+        .name
+        .clone();
     assert_eq!(seq.len(), 63);
     assert!(seq.ends_with("_id_seq"));
 }
@@ -984,7 +990,7 @@ fn replays_only_what_the_targets_need() {
         .schema
         .tables
         .keys()
-        .map(|(_, n)| n.as_str())
+        .map(|key| key.name.as_str())
         .collect();
     assert_eq!(tables, ["a", "c"]);
     let heads = replay_heads(&revisions, &graph);
@@ -993,7 +999,7 @@ fn replays_only_what_the_targets_need() {
         .schema
         .tables
         .keys()
-        .map(|(_, n)| n.as_str())
+        .map(|key| key.name.as_str())
         .collect();
     assert_eq!(tables, ["a", "b", "c"]);
     assert!(column(&heads.schema, "b", "x").nullable);

@@ -7,6 +7,7 @@
 use super::phrases::{and_list, head_word, revision_title, revisions_phrase};
 use super::{Context, Finding, FindingSource, Rule};
 use crate::fix::revisions::pending_upgrade_fix;
+use crate::schema::model::TableKey;
 
 pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(live) = ctx.live else {
@@ -84,7 +85,7 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let version_table = live
             .version_table()
             .cloned()
-            .unwrap_or_else(|| ("public".to_owned(), "alembic_version".to_owned()));
+            .unwrap_or_else(|| TableKey::new("public", "alembic_version"));
         finding = finding.fix(pending_upgrade_fix(
             ctx.revisions,
             ctx.graph,

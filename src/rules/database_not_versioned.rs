@@ -6,6 +6,7 @@ use super::live_state::{Position, StampSuggestion};
 use super::phrases::{and_list, head_word};
 use super::{Context, Finding, FindingSource, Rule};
 use crate::fix::guidance;
+use crate::schema::model::TableKey;
 
 pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(live) = ctx.live else {
@@ -26,7 +27,10 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             FindingSource::Database,
             "the database has no alembic_version table: Alembic cannot tell which migrations it has",
         ),
-        Position::EmptyVersionTable((schema, table)) => {
+        Position::EmptyVersionTable(TableKey {
+            schema,
+            name: table,
+        }) => {
             let what = match details.kind {
                 Some(kind) => format!("{schema}.{table} ({})", kind.described()),
                 None => format!("{schema}.{table}"),
@@ -44,7 +48,11 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             .object(schema, table, None)
         }
         Position::Unknown { .. } | Position::At(_) => {
-            if let Some((schema, table)) = live.snapshot.version_table.as_ref() {
+            if let Some(TableKey {
+                schema,
+                name: table,
+            }) = live.snapshot.version_table.as_ref()
+            {
                 if nulls > 0 {
                     out.push(
                         Finding::new(
@@ -85,8 +93,13 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     };
     // A relation that is not a table: `stamp` cannot create the table (the name is taken) and
     // may not be able to write to what is there, so no stamp is offered.
-    if let (Position::EmptyVersionTable((schema, table)), Some(kind)) =
-        (&live.position, details.kind)
+    if let (
+        Position::EmptyVersionTable(TableKey {
+            schema,
+            name: table,
+        }),
+        Some(kind),
+    ) = (&live.position, details.kind)
     {
         out.push(finding.help(not_a_table_help(schema, table, kind)));
         return;
@@ -140,7 +153,13 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         None => None,
     };
     let help = match (&live.position, nulls) {
-        (Position::EmptyVersionTable((schema, table)), 1..) => format!(
+        (
+            Position::EmptyVersionTable(TableKey {
+                schema,
+                name: table,
+            }),
+            1..,
+        ) => format!(
             "delete the NULL rows (`DELETE FROM {} WHERE version_num IS NULL;`), then: {help}",
             crate::fix::quote_qualified(schema, table)
         ),
@@ -168,6 +187,7 @@ fn not_a_table_help(schema: &str, table: &str, kind: crate::live::RelationKind) 
 #[cfg(test)]
 mod tests {
     use crate::rules::live_state::test_support::*;
+    use crate::schema::model::TableKey;
 
     #[test]
     fn no_version_table_at_head_suggests_stamping_head() {
@@ -177,7 +197,7 @@ mod tests {
         live.version_table = None;
         live.schema
             .tables
-            .remove(&("public".to_owned(), "alembic_version".to_owned()));
+            .remove(&TableKey::new("public", "alembic_version"));
         let found = project.findings(live, None);
         assert_eq!(lines(&found), ["database-not-versioned: -"]);
         assert_eq!(

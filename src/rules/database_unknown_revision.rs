@@ -7,6 +7,7 @@
 use super::live_state::{Position, StampSuggestion};
 use super::{Context, Finding, FindingSource, Rule, edit_distance};
 use crate::fix::guidance;
+use crate::schema::model::TableKey;
 
 pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(live) = ctx.live else {
@@ -15,10 +16,13 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     let Position::Unknown { unknown, .. } = &live.position else {
         return;
     };
-    let (table_schema, table) = live
+    let TableKey {
+        schema: table_schema,
+        name: table,
+    } = live
         .version_table()
         .cloned()
-        .unwrap_or_else(|| ("public".to_owned(), "alembic_version".to_owned()));
+        .unwrap_or_else(|| TableKey::new("public", "alembic_version"));
     // The revisions whose schema the database has, when exactly some do.
     let matching: Option<Vec<String>> = match &live.stamp_suggestion {
         Some(StampSuggestion::Stamp { revisions, .. }) => Some(

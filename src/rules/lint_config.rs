@@ -3,6 +3,7 @@
 
 use super::Finding;
 use crate::expect::{Expectations, IgnoreEntry};
+use crate::schema::model::TableKey;
 
 /// Drops the findings `lint.ignore` names and applies `lint.severity` to the others.
 pub fn apply_lint_config(expectations: &Expectations, findings: &mut Vec<Finding>) {
@@ -27,9 +28,14 @@ fn ignores(entry: &IgnoreEntry, finding: &Finding) -> bool {
         return false;
     }
     let object = finding.object.as_ref();
-    let table_matches = entry.table.as_ref().is_none_or(|(schema, table)| {
-        object.is_some_and(|object| object.schema == *schema && object.table == *table)
-    });
+    let table_matches = entry.table.as_ref().is_none_or(
+        |TableKey {
+             schema,
+             name: table,
+         }| {
+            object.is_some_and(|object| object.schema == *schema && object.table == *table)
+        },
+    );
     let column_matches = entry.column.as_ref().is_none_or(|column| {
         object.is_some_and(|object| object.column.as_deref() == Some(column.as_str()))
     });

@@ -48,7 +48,7 @@ use crate::expect::Expectations;
 use crate::graph::{EdgeKind, RevisionGraph};
 use crate::live::LiveSnapshot;
 use crate::replay::{DEFAULT_SCHEMA, replay};
-use crate::schema::model::{Origin, Schema, Table};
+use crate::schema::model::{Origin, Schema, Table, TableKey};
 use crate::schema::names::truncate_identifier;
 use crate::schema::ops::{Op, QualName};
 use crate::schema::types::PgType;
@@ -65,7 +65,7 @@ pub enum Position {
     /// There is no version table.
     NoVersionTable,
     /// The version table exists, as `(schema, table)`, and has no row.
-    EmptyVersionTable((String, String)),
+    EmptyVersionTable(TableKey),
     /// At least one row names a revision that no file defines.
     Unknown {
         unknown: Vec<String>,
@@ -195,18 +195,19 @@ pub enum StampSuggestion {
 /// comparison and untracked rules leave them alone.
 #[derive(Clone, Debug, Default)]
 struct Explained {
-    tables: HashSet<(String, String)>,
+    tables: HashSet<TableKey>,
     columns: HashSet<(String, String, String)>,
-    primary_keys: HashSet<(String, String)>,
+    primary_keys: HashSet<TableKey>,
 }
 
 impl Explained {
     fn add(&mut self, fact: &Fact) {
-        let table = (fact.schema.clone(), fact.table.clone());
+        let table = TableKey::new(fact.schema.clone(), fact.table.clone());
         if fact.is_about_whole_table() {
             self.tables.insert(table);
             if let Change::RenamesTable { from } = &fact.change {
-                self.tables.insert((fact.schema.clone(), from.clone()));
+                self.tables
+                    .insert(TableKey::new(fact.schema.clone(), from.clone()));
             }
         } else if let Change::SetsPrimaryKey(_) = fact.change {
             self.primary_keys.insert(table);
@@ -255,10 +256,10 @@ pub struct LiveState {
     /// Tables named by an operation the replay cannot model, or by one that did not fit the
     /// schema replayed before it, in an applied revision (in any revision, when the position is
     /// unknown): the replay may be wrong about them, so they are not compared with it.
-    pub unsure_tables: HashSet<(String, String)>,
+    pub unsure_tables: HashSet<TableKey>,
     /// Every table and column some revision creates (or renames something to), whatever the
     /// database's position.
-    created_tables: HashSet<(String, String)>,
+    created_tables: HashSet<TableKey>,
     created_columns: HashSet<(String, String, String)>,
     /// The last applied revision dropping (or renaming away) each table (`None` column) or
     /// column.
@@ -276,7 +277,7 @@ pub(super) fn position_of(snapshot: &LiveSnapshot, graph: &RevisionGraph) -> Pos
             snapshot
                 .version_table
                 .clone()
-                .unwrap_or_else(|| (DEFAULT_SCHEMA.to_owned(), "alembic_version".to_owned())),
+                .unwrap_or_else(|| TableKey::new(DEFAULT_SCHEMA, "alembic_version")),
         );
     }
     let mut known = Vec::new();
@@ -298,15 +299,6 @@ pub(super) fn position_of(snapshot: &LiveSnapshot, graph: &RevisionGraph) -> Pos
     }
 }
 
-/// `public` for unqualified names, as the replay places them; names truncated as PostgreSQL
-/// truncates them.
-pub(super) fn table_key(name: &QualName) -> (String, String) {
-    (
-        truncate_identifier(name.schema.as_deref().unwrap_or(DEFAULT_SCHEMA)),
-        truncate_identifier(&name.name),
-    )
-}
-
 /// The schemas the migrations (any operation's table, or the replayed schema) and the
 /// expectations name.
 pub(super) fn tracked_schemas(
@@ -317,12 +309,12 @@ pub(super) fn tracked_schemas(
     let mut schemas: BTreeSet<String> = head_schema
         .tables
         .keys()
-        .map(|(schema, _)| schema.clone())
+        .map(|TableKey { schema, name: _ }| schema.clone())
         .collect();
     for revision in revisions {
         for op in &revision.upgrade {
             if let Some(table) = op_table(&op.op) {
-                schemas.insert(table_key(table).0);
+                schemas.insert(table.key().schema);
             }
         }
     }

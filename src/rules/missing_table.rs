@@ -137,14 +137,13 @@ fn replayed(pair: &Pair<'_>, out: &mut Vec<Finding>) {
 mod tests {
     use super::super::compare::test_support::*;
     use super::*;
+    use crate::schema::model::TableKey;
 
     #[test]
     fn a_missing_table_is_reported_at_its_expectation() {
         let (expectations, sources) = expectations(EXPECTATIONS);
         let mut schema = matching_schema();
-        schema
-            .tables
-            .remove(&("public".to_owned(), "users".to_owned()));
+        schema.tables.remove(&TableKey::new("public", "users"));
         let found = findings_of(
             "missing-table",
             &expectations,

@@ -18,6 +18,7 @@ use super::live_state::{Change, Fact, LiveState, RevisionFacts};
 use super::phrases::{and_list, head_word, revision_title, revisions_phrase};
 use super::{Context, Finding, FindingSource, Rule};
 use crate::fix::revisions::{VersionChange, partial_fix, versions_after};
+use crate::schema::model::TableKey;
 
 /// How many changes the message itself names; the labels name them all.
 const NAMED_IN_MESSAGE: usize = 3;
@@ -145,7 +146,7 @@ fn finding(
             table: live
                 .version_table()
                 .cloned()
-                .unwrap_or_else(|| ("public".to_owned(), "alembic_version".to_owned())),
+                .unwrap_or_else(|| TableKey::new("public", "alembic_version")),
             from: rows.iter().map(|&i| ctx.revisions[i].id.clone()).collect(),
             to: versions_after(ctx.graph, rows, &[facts.revision])
                 .into_iter()
@@ -177,6 +178,7 @@ fn finding(
 #[cfg(test)]
 mod tests {
     use crate::rules::live_state::test_support::*;
+    use crate::schema::model::TableKey;
 
     #[test]
     fn the_newest_revision_recorded_but_only_half_there() {
@@ -351,7 +353,7 @@ mod tests {
         audit.columns.retain(|column| column.name != "at");
         live.schema
             .tables
-            .insert(("public".to_owned(), "audit".to_owned()), audit);
+            .insert(TableKey::new("public", "audit"), audit);
         let found = project.findings(live, None);
         assert_eq!(
             lines(&found),

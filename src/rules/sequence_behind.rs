@@ -13,6 +13,7 @@
 use super::{Context, Finding, FindingSource, Rule, Severity};
 use crate::expect::{Expectations, SequencesExpectation};
 use crate::fix::sequence::{SequenceFacts, setval_fix};
+use crate::schema::model::TableKey;
 use crate::source::Span;
 
 pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
@@ -38,13 +39,14 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             continue;
         }
         for column in &table.columns {
-            let Some((sequence_schema, sequence_name)) = &column.sequence else {
+            let Some(TableKey {
+                schema: sequence_schema,
+                name: sequence_name,
+            }) = &column.sequence
+            else {
                 continue;
             };
-            let Some(sequence) = schema
-                .sequences
-                .get(&(sequence_schema.clone(), sequence_name.clone()))
-            else {
+            let Some(sequence) = schema.sequence(sequence_schema, sequence_name) else {
                 continue;
             };
             let key = (
@@ -212,6 +214,7 @@ fn location(
 #[cfg(test)]
 mod tests {
     use crate::rules::live_state::test_support::*;
+    use crate::schema::model::TableKey;
     use crate::schema::model::{Sequence, SequenceState};
     use crate::schema::types::PgType;
 
@@ -224,7 +227,7 @@ mod tests {
         let sequence = live
             .schema
             .sequences
-            .get_mut(&(key.0.to_owned(), key.1.to_owned()))
+            .get_mut(&TableKey::new(key.0, key.1))
             .expect("the sequence exists");
         sequence.state = Some(SequenceState {
             last_value: state.0,
@@ -341,9 +344,9 @@ mod tests {
         let id = events.column_mut("id").expect("id");
         id.identity = Some(crate::schema::model::IdentityKind::Always);
         id.default = None;
-        id.sequence = Some(("audit".to_owned(), "events_id_seq".to_owned()));
+        id.sequence = Some(TableKey::new("audit", "events_id_seq"));
         live.schema.sequences.insert(
-            ("audit".to_owned(), "events_id_seq".to_owned()),
+            TableKey::new("audit", "events_id_seq"),
             Sequence {
                 schema: "audit".to_owned(),
                 name: "events_id_seq".to_owned(),
@@ -385,7 +388,7 @@ mod tests {
         set_max(&mut live, ("public", "users", "id"), Some(10));
         live.schema
             .sequences
-            .get_mut(&("public".to_owned(), "users_id_seq".to_owned()))
+            .get_mut(&TableKey::new("public", "users_id_seq"))
             .expect("the sequence exists")
             .state = None;
         live.unreadable.push("public.users_id_seq".to_owned());

@@ -175,7 +175,7 @@ mod tests {
         let mut live = project.live_at(&["r3"]);
         live.schema
             .tables
-            .retain(|(_, name), _| name == "alembic_version");
+            .retain(|key, _| key.name == "alembic_version");
         live.schema.sequences.clear();
         let found = project.findings(live, None);
         assert_eq!(lines(&found), ["stamped-not-applied: public.users (r1)"]);

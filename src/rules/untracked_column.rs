@@ -13,13 +13,14 @@ use super::migration_snippets::adopt_column_snippet;
 use super::phrases::revision_title;
 use super::{Context, Finding, FindingSource, Rule};
 use crate::fix::ddl::untracked_column_fix;
+use crate::schema::model::TableKey;
 
 pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(live) = ctx.live else {
         return;
     };
     for table in live.live().tables.values() {
-        let key = (table.schema.clone(), table.name.clone());
+        let key = TableKey::new(table.schema.clone(), table.name.clone());
         if !live.tracked_schemas.contains(&table.schema)
             || live.version_table() == Some(&key)
             || live.explains_table(&table.schema, &table.name)
@@ -138,6 +139,7 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use crate::rules::live_state::test_support::*;
+    use crate::schema::model::TableKey;
 
     #[test]
     fn a_column_added_by_hand_is_untracked() {
@@ -216,7 +218,7 @@ mod tests {
         live.versions = None;
         live.schema
             .tables
-            .remove(&("public".to_owned(), "alembic_version".to_owned()));
+            .remove(&TableKey::new("public", "alembic_version"));
         live.version_table = None;
         // locked_until is r3's: not untracked, even though the database has no version.
         let r3_users = project

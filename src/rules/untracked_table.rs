@@ -12,13 +12,14 @@ use super::migration_snippets::adopt_table_snippet;
 use super::phrases::revision_title;
 use super::{Context, Finding, FindingSource, Rule};
 use crate::fix::ddl::untracked_table_fix;
+use crate::schema::model::TableKey;
 
 pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(live) = ctx.live else {
         return;
     };
     for table in live.live().tables.values() {
-        let key = (table.schema.clone(), table.name.clone());
+        let key = TableKey::new(table.schema.clone(), table.name.clone());
         if !live.tracked_schemas.contains(&table.schema)
             || live.version_table() == Some(&key)
             || live.explains_table(&table.schema, &table.name)
@@ -103,6 +104,7 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
 mod tests {
     use crate::rules::live_state::test_support::*;
     use crate::schema::model::Table;
+    use crate::schema::model::TableKey;
 
     #[test]
     fn a_table_created_by_hand_is_untracked_in_tracked_schemas_only() {
@@ -113,7 +115,7 @@ mod tests {
             table.columns.push(plain_column("id", "integer"));
             live.schema
                 .tables
-                .insert((schema.to_owned(), name.to_owned()), table);
+                .insert(TableKey::new(schema, name), table);
         }
         let found = project.findings(live, None);
         assert_eq!(lines(&found), ["untracked-table: public.tmp_import"]);
@@ -162,7 +164,7 @@ mod tests {
             .clone();
         live.schema
             .tables
-            .insert(("public".to_owned(), "legacy".to_owned()), legacy);
+            .insert(TableKey::new("public", "legacy"), legacy);
         let found = project.findings(live, None);
         assert_eq!(lines(&found), ["untracked-table: public.legacy (a2)"]);
         assert_eq!(
@@ -184,7 +186,7 @@ mod tests {
             .clone();
         live.schema
             .tables
-            .insert(("public".to_owned(), "system_config".to_owned()), config);
+            .insert(TableKey::new("public", "system_config"), config);
         let found = project.findings(live, None);
         assert_eq!(
             lines(&found),

@@ -1,14 +1,40 @@
 //! The schema model: what a database looks like, whether computed by replaying migrations or
-//! read from a live server. Tables are keyed by `(schema, name)` with the schema always filled in
-//! (the replay puts unqualified tables in `public`).
+//! read from a live server. Tables, sequences and enum types are keyed by [`TableKey`]
+//! (`(schema, name)`) with the schema always filled in (the replay puts unqualified names in
+//! `public`).
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use super::types::PgType;
 use crate::source::Span;
 
 /// The schema that unqualified names live in, as PostgreSQL's default `search_path` resolves them.
 pub const DEFAULT_SCHEMA: &str = "public";
+
+/// The key of a table, and of the other objects named within a schema (sequences, enum types):
+/// the schema, always filled in, and the name. Orders by schema, then name.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TableKey {
+    pub schema: String,
+    pub name: String,
+}
+
+impl TableKey {
+    pub fn new(schema: impl Into<String>, name: impl Into<String>) -> Self {
+        TableKey {
+            schema: schema.into(),
+            name: name.into(),
+        }
+    }
+}
+
+/// `schema.name`, unquoted (messages quote through `quote::quote_qualified`).
+impl fmt::Display for TableKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.schema, self.name)
+    }
+}
 
 /// Where a piece of the model came from: the revision and the operation that set it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,7 +59,7 @@ pub struct Column {
     pub default: Option<String>,
     pub identity: Option<IdentityKind>,
     /// The sequence that feeds this column (serial or identity), as `(schema, name)`.
-    pub sequence: Option<(String, String)>,
+    pub sequence: Option<TableKey>,
     /// The operation that created the column (replay only).
     pub created_by: Option<Origin>,
     /// The last operation that set its type (replay only).
@@ -254,12 +280,12 @@ impl SequenceState {
 /// A whole database (or the part of it the migrations describe).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Schema {
-    pub tables: BTreeMap<(String, String), Table>,
-    pub sequences: BTreeMap<(String, String), Sequence>,
+    pub tables: BTreeMap<TableKey, Table>,
+    pub sequences: BTreeMap<TableKey, Sequence>,
     /// Named enum types and their labels.
-    pub enums: BTreeMap<(String, String), Vec<String>>,
+    pub enums: BTreeMap<TableKey, Vec<String>>,
     /// The last operation that created or changed each enum type (replay only).
-    pub enum_origins: BTreeMap<(String, String), Origin>,
+    pub enum_origins: BTreeMap<TableKey, Origin>,
 }
 
 impl Schema {
@@ -276,7 +302,7 @@ impl Schema {
     }
 }
 
-/// A `(schema, name)` key seen as two `&str`s, so that the maps keyed by `(String, String)` can
+/// A `(schema, name)` key seen as two `&str`s, so that the maps keyed by [`TableKey`] can
 /// be searched with borrowed names: a lookup then allocates nothing, which matters to a replay
 /// of thousands of revisions.
 pub trait NamePair {
@@ -284,12 +310,12 @@ pub trait NamePair {
     fn name_part(&self) -> &str;
 }
 
-impl NamePair for (String, String) {
+impl NamePair for TableKey {
     fn schema_part(&self) -> &str {
-        &self.0
+        &self.schema
     }
     fn name_part(&self) -> &str {
-        &self.1
+        &self.name
     }
 }
 
@@ -302,14 +328,14 @@ impl NamePair for (&str, &str) {
     }
 }
 
-impl<'a> std::borrow::Borrow<dyn NamePair + 'a> for (String, String) {
+impl<'a> std::borrow::Borrow<dyn NamePair + 'a> for TableKey {
     fn borrow(&self) -> &(dyn NamePair + 'a) {
         self
     }
 }
 
-// `Borrow` requires the borrowed form to compare as the owned key does: `(String, String)`
-// orders by schema, then name, and so does this.
+// `Borrow` requires the borrowed form to compare as the owned key does: `TableKey` orders by
+// schema, then name, and so does this.
 impl PartialEq for dyn NamePair + '_ {
     fn eq(&self, other: &Self) -> bool {
         self.schema_part() == other.schema_part() && self.name_part() == other.name_part()
@@ -318,7 +344,7 @@ impl PartialEq for dyn NamePair + '_ {
 
 impl Eq for dyn NamePair + '_ {}
 
-// Hashes as `(String, String)` does: each part in turn.
+// Hashes as `TableKey` does (derived): each part in turn.
 impl std::hash::Hash for dyn NamePair + '_ {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         self.schema_part().hash(state);

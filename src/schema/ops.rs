@@ -2,6 +2,8 @@
 //! in `op.execute`) into plain data. This is the contract between `python`, which
 //! produces them, and `replay`, which applies them; neither knows the other's internals.
 
+use super::model::{DEFAULT_SCHEMA, TableKey};
+use super::names::truncate_identifier;
 use super::types::PgType;
 use crate::source::Span;
 
@@ -17,6 +19,15 @@ impl QualName {
         QualName {
             schema: schema.map(str::to_owned),
             name: name.to_owned(),
+        }
+    }
+
+    /// The key the schema model files the object under: `public` for an unqualified name, both
+    /// parts cut to PostgreSQL's identifier length as PostgreSQL cuts them.
+    pub fn key(&self) -> TableKey {
+        TableKey {
+            schema: truncate_identifier(self.schema.as_deref().unwrap_or(DEFAULT_SCHEMA)),
+            name: truncate_identifier(&self.name),
         }
     }
 }

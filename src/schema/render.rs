@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
 use super::model::DEFAULT_SCHEMA;
-use super::model::{Column, IdentityKind, Schema, Sequence, Table};
+use super::model::{Column, IdentityKind, Schema, Sequence, Table, TableKey};
 use crate::quote::{quote_ident, quote_literal, quote_qualified};
 
 /// DDL that builds `schema` in an empty database: schemas, enum types, sequences, tables with
@@ -25,9 +25,9 @@ pub fn to_sql(schema: &Schema) -> String {
     let schemas: BTreeSet<&str> = schema
         .tables
         .keys()
-        .map(|(s, _)| s.as_str())
-        .chain(schema.sequences.keys().map(|(s, _)| s.as_str()))
-        .chain(schema.enums.keys().map(|(s, _)| s.as_str()))
+        .map(|key| key.schema.as_str())
+        .chain(schema.sequences.keys().map(|key| key.schema.as_str()))
+        .chain(schema.enums.keys().map(|key| key.schema.as_str()))
         .filter(|s| *s != DEFAULT_SCHEMA)
         .collect();
     for name in schemas {
@@ -37,7 +37,14 @@ pub fn to_sql(schema: &Schema) -> String {
         ));
     }
 
-    for ((enum_schema, enum_name), labels) in &schema.enums {
+    for (
+        TableKey {
+            schema: enum_schema,
+            name: enum_name,
+        },
+        labels,
+    ) in &schema.enums
+    {
         let labels: Vec<String> = labels.iter().map(|l| quote_literal(l)).collect();
         out.push_str(&format!(
             "CREATE TYPE {} AS ENUM ({});\n",
@@ -53,7 +60,7 @@ pub fn to_sql(schema: &Schema) -> String {
         .flat_map(|t| t.columns.iter())
         .filter(|c| c.identity.is_some())
         .filter_map(|c| c.sequence.as_ref())
-        .map(|(s, n)| (s.as_str(), n.as_str()))
+        .map(|TableKey { schema: s, name: n }| (s.as_str(), n.as_str()))
         .collect();
     let plain_sequences: Vec<&Sequence> = schema
         .sequences
@@ -294,7 +301,7 @@ pub fn to_yaml(schema: &Schema) -> String {
             schema
                 .enums
                 .iter()
-                .map(|((s, n), labels)| (display_name(s, n), labels.clone()))
+                .map(|(key, labels)| (display_name(&key.schema, &key.name), labels.clone()))
                 .collect(),
         ),
     };
@@ -426,7 +433,10 @@ fn yaml_table(table: &Table) -> YamlTable {
                                 IdentityKind::Always => "always",
                                 IdentityKind::ByDefault => "by default",
                             }),
-                            sequence: c.sequence.as_ref().map(|(s, n)| display_name(s, n)),
+                            sequence: c
+                                .sequence
+                                .as_ref()
+                                .map(|key| display_name(&key.schema, &key.name)),
                         },
                     )
                 })

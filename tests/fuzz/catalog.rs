@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use driftlint::live::{CatalogRows, CatalogValue, LiveSnapshot, snapshot_from_catalog_rows};
-use driftlint::schema::model::{IdentityKind, SequenceState};
+use driftlint::schema::model::{IdentityKind, SequenceState, TableKey};
 
 use crate::targets::{Project, run_live};
 
@@ -271,7 +271,11 @@ fn rows_of_schema(project: &Project) -> CatalogRows {
                     CatalogValue::Null
                 },
             ]);
-            if let Some((seq_schema, seq_name)) = &column.sequence {
+            if let Some(TableKey {
+                schema: seq_schema,
+                name: seq_name,
+            }) = &column.sequence
+            {
                 rows.default_sequences.push(vec![
                     text(&table.schema),
                     text(&table.name),
@@ -339,7 +343,14 @@ fn rows_of_schema(project: &Project) -> CatalogRows {
             CatalogValue::Bool(true),
         ]);
     }
-    for ((schema_name, name), labels) in &schema.enums {
+    for (
+        TableKey {
+            schema: schema_name,
+            name,
+        },
+        labels,
+    ) in &schema.enums
+    {
         rows.enums.push(vec![
             text(schema_name),
             text(name),
@@ -507,9 +518,9 @@ pub fn snapshot(project: &Project, dict: &Dictionary, input: &[u8]) -> Option<Li
                 })
                 .collect();
             let table = if c.percent(90) {
-                ("public".to_owned(), "alembic_version".to_owned())
+                TableKey::new("public", "alembic_version")
             } else {
-                (dict.name(&mut c), dict.name(&mut c))
+                TableKey::new(dict.name(&mut c), dict.name(&mut c))
             };
             (Some(versions), Some(table))
         }
@@ -552,7 +563,7 @@ pub fn snapshot(project: &Project, dict: &Dictionary, input: &[u8]) -> Option<Li
     }
     let mut snapshot = snapshot_from_catalog_rows(&rows).ok()?;
     // What the data queries would read.
-    let keys: Vec<(String, String)> = snapshot.schema.sequences.keys().cloned().collect();
+    let keys: Vec<TableKey> = snapshot.schema.sequences.keys().cloned().collect();
     for key in keys {
         if c.percent(90)
             && let Some(sequence) = snapshot.schema.sequences.get_mut(&key)

@@ -2,6 +2,7 @@
 //! once (or the same way).
 
 use super::*;
+use crate::schema::model::TableKey;
 
 /// The files, for errors that involve places in two of them.
 pub(super) struct MergeFiles<'a> {
@@ -162,7 +163,7 @@ pub(crate) fn merge(
     }
 
     let mut tables: Vec<TableExpectation> = Vec::new();
-    let mut table_index: HashMap<(String, String), usize> = HashMap::new();
+    let mut table_index: HashMap<TableKey, usize> = HashMap::new();
     let mut severity: Vec<SeverityOverride> = Vec::new();
     let mut ignore = Vec::new();
     for file in parsed {
@@ -171,7 +172,7 @@ pub(crate) fn merge(
             table.schema = read
                 .written_schema
                 .unwrap_or_else(|| default_schema.clone());
-            let key = (table.schema.clone(), table.name.clone());
+            let key = TableKey::new(table.schema.clone(), table.name.clone());
             if let Some(&first) = table_index.get(&key) {
                 let first: &TableExpectation = &tables[first];
                 return Err(places.two_places(
@@ -211,7 +212,7 @@ pub(crate) fn merge(
             let mut entry = read.entry;
             entry.table = read.table.as_ref().map(|written| {
                 let qualified = qualify(written);
-                (qualified.schema, qualified.name)
+                TableKey::new(qualified.schema, qualified.name)
             });
             ignore.push(entry);
         }

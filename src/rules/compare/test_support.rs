@@ -1,5 +1,6 @@
 //! Hand-built expectations and schemas for the rule tests.
 
+use crate::schema::model::TableKey;
 use std::path::PathBuf;
 
 use crate::expect::{Expectations, load};
@@ -69,9 +70,10 @@ pub fn matching_schema() -> Schema {
         set_by: None,
     });
     for table in [users, config] {
-        schema
-            .tables
-            .insert((table.schema.clone(), table.name.clone()), table);
+        schema.tables.insert(
+            TableKey::new(table.schema.clone(), table.name.clone()),
+            table,
+        );
     }
     schema
 }

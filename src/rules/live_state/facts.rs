@@ -2,6 +2,7 @@
 //! the replayed schema's origins, renames and drops, and looked up in the database.
 
 use super::*;
+use crate::schema::model::TableKey;
 
 /// The revisions and graph, with each revision's place in graph order.
 pub(super) struct Scope<'a> {
@@ -64,14 +65,11 @@ impl<'a> Scope<'a> {
     }
 
     /// Tables named by operations the replay cannot model, in the revisions `include` accepts.
-    pub(super) fn unmodeled_tables(
-        &self,
-        include: &dyn Fn(usize) -> bool,
-    ) -> HashSet<(String, String)> {
+    pub(super) fn unmodeled_tables(&self, include: &dyn Fn(usize) -> bool) -> HashSet<TableKey> {
         let mut tables = HashSet::new();
         for (_, op, _) in self.ops(include) {
             if let Op::Unmodeled { tables: named, .. } = op {
-                tables.extend(named.iter().map(table_key));
+                tables.extend(named.iter().map(QualName::key));
             }
         }
         tables
@@ -141,16 +139,16 @@ impl<'a> Scope<'a> {
     ) -> Vec<Candidate> {
         // Renames and drops are read from the operations: the replay keeps a renamed object's
         // creator, and a dropped one is no longer there to carry an origin.
-        let mut table_renames: HashMap<(String, String), (usize, Span, String)> = HashMap::new();
+        let mut table_renames: HashMap<TableKey, (usize, Span, String)> = HashMap::new();
         let mut column_renames: HashMap<(String, String, String), (usize, Span, String)> =
             HashMap::new();
         let mut drops: BTreeMap<(String, String, Option<String>), (usize, Span)> = BTreeMap::new();
         for (revision, op, span) in self.ops(include) {
             match op {
                 Op::RenameTable { table, new_name } => {
-                    let (schema, old) = table_key(table);
+                    let TableKey { schema, name: old } = table.key();
                     table_renames.insert(
-                        (schema, truncate_identifier(new_name)),
+                        TableKey::new(schema, truncate_identifier(new_name)),
                         (revision, span.clone(), old),
                     );
                 }
@@ -160,18 +158,18 @@ impl<'a> Scope<'a> {
                     new_name: Some(new_name),
                     ..
                 } => {
-                    let (schema, name) = table_key(table);
+                    let TableKey { schema, name } = table.key();
                     column_renames.insert(
                         (schema, name, truncate_identifier(new_name)),
                         (revision, span.clone(), truncate_identifier(column)),
                     );
                 }
                 Op::DropTable { table } => {
-                    let (schema, name) = table_key(table);
+                    let TableKey { schema, name } = table.key();
                     drops.insert((schema, name, None), (revision, span.clone()));
                 }
                 Op::DropColumn { table, column } => {
-                    let (schema, name) = table_key(table);
+                    let TableKey { schema, name } = table.key();
                     drops.insert(
                         (schema, name, Some(truncate_identifier(column))),
                         (revision, span.clone()),
@@ -213,7 +211,7 @@ impl<'a> Scope<'a> {
         &self,
         table: &Table,
         include: &dyn Fn(usize) -> bool,
-        table_renames: &HashMap<(String, String), (usize, Span, String)>,
+        table_renames: &HashMap<TableKey, (usize, Span, String)>,
         column_renames: &HashMap<(String, String, String), (usize, Span, String)>,
         out: &mut Vec<Candidate>,
     ) {
@@ -227,7 +225,7 @@ impl<'a> Scope<'a> {
                 span: span.clone(),
             };
         let creator = self.index_of_origin(table.created_by.as_ref());
-        let renamed = table_renames.get(&(table.schema.clone(), table.name.clone()));
+        let renamed = table_renames.get(&TableKey::new(table.schema.clone(), table.name.clone()));
         match (creator, renamed) {
             (Some(creator), Some((renamer, span, from))) if self.later(*renamer, creator) => {
                 if include(*renamer) {

@@ -2,6 +2,7 @@
 //! looked up in the database, from which the absent tail and the partially applied revisions follow.
 
 use super::*;
+use crate::schema::model::TableKey;
 
 impl LiveState {
     /// Works out the database's position and the status of every revision. `head_schema` is the
@@ -57,7 +58,7 @@ impl LiveState {
     }
 
     /// The version table, as `(schema, table)`, when there is one.
-    pub fn version_table(&self) -> Option<&(String, String)> {
+    pub fn version_table(&self) -> Option<&TableKey> {
         self.snapshot.version_table.as_ref()
     }
 
@@ -73,7 +74,7 @@ impl LiveState {
     pub fn explains_table(&self, schema: &str, table: &str) -> bool {
         self.explained
             .tables
-            .contains(&(schema.to_owned(), table.to_owned()))
+            .contains(&TableKey::new(schema, table))
     }
 
     /// Whether a finding about the column is already made by a revision-level finding.
@@ -93,13 +94,12 @@ impl LiveState {
             || self
                 .explained
                 .primary_keys
-                .contains(&(schema.to_owned(), table.to_owned()))
+                .contains(&TableKey::new(schema, table))
     }
 
     /// Whether some revision creates this table (or renames another to it).
     pub fn some_migration_creates_table(&self, schema: &str, table: &str) -> bool {
-        self.created_tables
-            .contains(&(schema.to_owned(), table.to_owned()))
+        self.created_tables.contains(&TableKey::new(schema, table))
     }
 
     /// Whether some revision creates this column (or renames another to it).
@@ -141,8 +141,7 @@ impl LiveState {
 
     /// Whether the replay may be wrong about the table (an unmodelled operation touches it).
     pub fn replay_unsure_about(&self, schema: &str, table: &str) -> bool {
-        self.unsure_tables
-            .contains(&(schema.to_owned(), table.to_owned()))
+        self.unsure_tables.contains(&TableKey::new(schema, table))
     }
 
     pub fn status(&self, revision: usize) -> Status {
@@ -155,7 +154,7 @@ impl LiveState {
         for (_, op, _) in scope.ops(&|_| true) {
             match op {
                 Op::CreateTable { table, columns, .. } => {
-                    let (schema, name) = table_key(table);
+                    let TableKey { schema, name } = table.key();
                     for column in columns {
                         self.created_columns.insert((
                             schema.clone(),
@@ -163,10 +162,10 @@ impl LiveState {
                             truncate_identifier(&column.name),
                         ));
                     }
-                    self.created_tables.insert((schema, name));
+                    self.created_tables.insert(TableKey::new(schema, name));
                 }
                 Op::RenameTable { table, new_name } => {
-                    let (schema, old) = table_key(table);
+                    let TableKey { schema, name: old } = table.key();
                     let new_name = truncate_identifier(new_name);
                     // The renamed table's columns are created under the new name too.
                     let moved: Vec<String> = self
@@ -179,10 +178,10 @@ impl LiveState {
                         self.created_columns
                             .insert((schema.clone(), new_name.clone(), column));
                     }
-                    self.created_tables.insert((schema, new_name));
+                    self.created_tables.insert(TableKey::new(schema, new_name));
                 }
                 Op::AddColumn { table, column } => {
-                    let (schema, name) = table_key(table);
+                    let TableKey { schema, name } = table.key();
                     self.created_columns
                         .insert((schema, name, truncate_identifier(&column.name)));
                 }
@@ -191,7 +190,7 @@ impl LiveState {
                     new_name: Some(new_name),
                     ..
                 } => {
-                    let (schema, name) = table_key(table);
+                    let TableKey { schema, name } = table.key();
                     self.created_columns
                         .insert((schema, name, truncate_identifier(new_name)));
                 }
@@ -232,25 +231,25 @@ impl LiveState {
                 .and_then(|revision| revision.upgrade.iter().find(|op| op.span == problem.span))
                 .and_then(|op| op_table(&op.op));
             if let Some(table) = misfit {
-                self.unsure_tables.insert(table_key(table));
+                self.unsure_tables.insert(table.key());
             }
         }
         let at_database = replayed.schema;
         for (revision, op, span) in scope.ops(&applied) {
             let (key, removal) = match op {
                 Op::DropTable { table } => {
-                    let (schema, name) = table_key(table);
+                    let TableKey { schema, name } = table.key();
                     ((schema, name, None), Removal::Drop)
                 }
                 Op::DropColumn { table, column } => {
-                    let (schema, name) = table_key(table);
+                    let TableKey { schema, name } = table.key();
                     (
                         (schema, name, Some(truncate_identifier(column))),
                         Removal::Drop,
                     )
                 }
                 Op::RenameTable { table, .. } => {
-                    let (schema, name) = table_key(table);
+                    let TableKey { schema, name } = table.key();
                     ((schema, name, None), Removal::Rename)
                 }
                 Op::AlterColumn {
@@ -259,7 +258,7 @@ impl LiveState {
                     new_name: Some(_),
                     ..
                 } => {
-                    let (schema, name) = table_key(table);
+                    let TableKey { schema, name } = table.key();
                     (
                         (schema, name, Some(truncate_identifier(column))),
                         Removal::Rename,

@@ -3,6 +3,7 @@
 //! real), and live snapshots made by replaying some of them and then changing the result the
 //! way a person with `psql` would.
 
+use crate::schema::model::TableKey;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -272,13 +273,13 @@ impl TestProject {
         });
         schema
             .tables
-            .insert(("public".to_owned(), "alembic_version".to_owned()), version);
+            .insert(TableKey::new("public", "alembic_version"), version);
         let mut versions: Vec<String> = at.iter().map(|id| (*id).to_owned()).collect();
         versions.sort();
         LiveSnapshot {
             schema,
             versions: Some(versions),
-            version_table: Some(("public".to_owned(), "alembic_version".to_owned())),
+            version_table: Some(TableKey::new("public", "alembic_version")),
             column_max: HashMap::new(),
             version_details: Default::default(),
             unreadable: Vec::new(),
@@ -379,9 +380,7 @@ pub fn drop_table(schema: &mut Schema, name: &str) {
         Some((schema_name, table)) => (schema_name, table),
         None => ("public", name),
     };
-    schema
-        .tables
-        .remove(&(schema_name.to_owned(), table.to_owned()));
+    schema.tables.remove(&TableKey::new(schema_name, table));
 }
 
 /// A plain column as `ALTER TABLE ... ADD COLUMN` by hand makes it.
