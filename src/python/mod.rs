@@ -24,6 +24,7 @@
 //! Python that calls no operation (logging, data fixes through a session) is skipped quietly.
 
 pub mod satypes;
+pub mod type_table;
 
 mod calls;
 mod columns;
