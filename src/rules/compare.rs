@@ -24,7 +24,8 @@
 //! the conflicting state; a finding of the replay's side has that operation as its primary label.
 //! A missing table yields no column findings, a missing column no type or nullability findings.
 
-use super::live_state::LiveState;
+use super::live_state::{LiveState, Removal, RemovedBy};
+use super::phrases::revision_title;
 use super::{Context, Finding, FindingSource, Label};
 use crate::expect::{ColumnExpectation, Expectations, TableExpectation};
 use crate::schema::model::{Column, Origin, Schema, Table};
@@ -240,4 +241,58 @@ pub fn revision_phrase(origin: Option<&Origin>) -> String {
         Some(origin) => format!("revision {}", origin.revision),
         None => "the migrations".to_owned(),
     }
+}
+
+/// The database's tables the untracked rules look at: in a schema the migrations or the
+/// expectations name, not the version table, not explained by a revision-level finding, not
+/// touched by an operation the replay cannot model.
+pub fn tracked_live_tables(live: &LiveState) -> impl Iterator<Item = &Table> {
+    live.live().tables.iter().filter_map(move |(key, table)| {
+        let skip = !live.tracked_schemas.contains(&table.schema)
+            || live.version_table() == Some(key)
+            || live.explains_table(&table.schema, &table.name)
+            || live.replay_unsure_about(&table.schema, &table.name);
+        (!skip).then_some(table)
+    })
+}
+
+/// The finding of an untracked rule about `qualified`, a `what` ("table", "column") in the
+/// database: left behind although an applied revision drops or renames it away (`removed`), or
+/// made by hand. `help` gives the help for each case from the word for the removal ("drop",
+/// "rename"; `None` when made by hand).
+pub fn untracked_finding(
+    ctx: &Context<'_>,
+    rule: super::Rule,
+    what: &str,
+    qualified: &str,
+    removed: Option<&RemovedBy>,
+    help: impl Fn(Option<&str>) -> String,
+) -> Finding {
+    let Some(removed) = removed else {
+        return Finding::new(
+            rule,
+            FindingSource::Database,
+            format!("{what} {qualified} is in the database, but no migration creates it"),
+        )
+        .help(help(None));
+    };
+    let revision = &ctx.revisions[removed.revision];
+    let (verb, noun) = match removed.removal {
+        Removal::Drop => ("drops", "drop"),
+        Removal::Rename => ("renames", "rename"),
+    };
+    Finding::new(
+        rule,
+        FindingSource::Database,
+        format!(
+            "{what} {qualified} is in the database, but revision {} {verb} it",
+            revision.id
+        ),
+    )
+    .at(
+        removed.span.clone(),
+        format!("{} {verb} the {what}", revision_title(revision)),
+    )
+    .revision(revision.id.clone())
+    .help(help(Some(noun)))
 }

@@ -8,26 +8,16 @@
 //! revision creates it at all. A column the expectations list under `absent_columns` is
 //! `forbidden-column-present`'s finding, not this rule's.
 
-use super::live_state::Removal;
+use super::compare::{tracked_live_tables, untracked_finding};
 use super::migration_snippets::adopt_column_snippet;
-use super::phrases::revision_title;
-use super::{Context, Finding, FindingSource, Rule};
+use super::{Context, Finding, Rule};
 use crate::fix::ddl::untracked_column_fix;
-use crate::schema::model::TableKey;
 
 pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(live) = ctx.live else {
         return;
     };
-    for table in live.live().tables.values() {
-        let key = TableKey::new(table.schema.clone(), table.name.clone());
-        if !live.tracked_schemas.contains(&table.schema)
-            || live.version_table() == Some(&key)
-            || live.explains_table(&table.schema, &table.name)
-            || live.replay_unsure_about(&table.schema, &table.name)
-        {
-            continue;
-        }
+    for table in tracked_live_tables(live) {
         let reference = match &live.schema_at_database {
             Some(reference) => match reference.table(&table.schema, &table.name) {
                 Some(reference) => Some(reference),
@@ -81,41 +71,23 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 }
             };
             let qualified = format!("{}.{}.{}", table.schema, table.name, column.name);
-            let finding = match dropped_by {
-                Some(removed) => {
-                    let revision = &ctx.revisions[removed.revision];
-                    let (verb, noun) = match removed.removal {
-                        Removal::Drop => ("drops", "drop"),
-                        Removal::Rename => ("renames", "rename"),
-                    };
-                    Finding::new(
-                        Rule::UntrackedColumn,
-                        FindingSource::Database,
-                        format!(
-                            "column {qualified} is in the database, but revision {} {verb} it",
-                            revision.id
-                        ),
-                    )
-                    .at(
-                        removed.span.clone(),
-                        format!("{} {verb} the column", revision_title(revision)),
-                    )
-                    .revision(revision.id.clone())
-                    .help(format!(
+            let finding = untracked_finding(
+                ctx,
+                Rule::UntrackedColumn,
+                "column",
+                &qualified,
+                dropped_by,
+                |removal| match removal {
+                    Some(noun) => format!(
                         "the {noun} did not happen (undone by hand, or the column added again): \
                          drop {qualified} (the fix below) once nothing reads it"
-                    ))
-                }
-                None => Finding::new(
-                    Rule::UntrackedColumn,
-                    FindingSource::Database,
-                    format!("column {qualified} is in the database, but no migration creates it"),
-                )
-                .help(format!(
-                    "{qualified} was added by hand: write a migration that adds it, so every \
-                     environment has it; or drop it (the fix below) if nothing reads it"
-                )),
-            };
+                    ),
+                    None => format!(
+                        "{qualified} was added by hand: write a migration that adds it, so every \
+                         environment has it; or drop it (the fix below) if nothing reads it"
+                    ),
+                },
+            );
             // A column a revision drops is not adopted: the migrations mean it gone.
             let adoption = if dropped_by.is_none() {
                 adopt_column_snippet(&table.schema, &table.name, column)

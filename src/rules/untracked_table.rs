@@ -7,26 +7,16 @@
 //! lacks it and no pending revision creates it; at an unknown revision or none, when no revision
 //! creates it at all. Tables an unmodelled operation touches are left alone.
 
-use super::live_state::Removal;
+use super::compare::{tracked_live_tables, untracked_finding};
 use super::migration_snippets::adopt_table_snippet;
-use super::phrases::revision_title;
-use super::{Context, Finding, FindingSource, Rule};
+use super::{Context, Finding, Rule};
 use crate::fix::ddl::untracked_table_fix;
-use crate::schema::model::TableKey;
 
 pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(live) = ctx.live else {
         return;
     };
-    for table in live.live().tables.values() {
-        let key = TableKey::new(table.schema.clone(), table.name.clone());
-        if !live.tracked_schemas.contains(&table.schema)
-            || live.version_table() == Some(&key)
-            || live.explains_table(&table.schema, &table.name)
-            || live.replay_unsure_about(&table.schema, &table.name)
-        {
-            continue;
-        }
+    for table in tracked_live_tables(live) {
         let qualified = format!("{}.{}", table.schema, table.name);
         let dropped_by = match &live.schema_at_database {
             Some(reference) => {
@@ -50,42 +40,24 @@ pub fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 None
             }
         };
-        let finding = match dropped_by {
-            Some(removed) => {
-                let revision = &ctx.revisions[removed.revision];
-                let (verb, noun) = match removed.removal {
-                    Removal::Drop => ("drops", "drop"),
-                    Removal::Rename => ("renames", "rename"),
-                };
-                Finding::new(
-                    Rule::UntrackedTable,
-                    FindingSource::Database,
-                    format!(
-                        "table {qualified} is in the database, but revision {} {verb} it",
-                        revision.id
-                    ),
-                )
-                .at(
-                    removed.span.clone(),
-                    format!("{} {verb} the table", revision_title(revision)),
-                )
-                .revision(revision.id.clone())
-                .help(format!(
+        let finding = untracked_finding(
+            ctx,
+            Rule::UntrackedTable,
+            "table",
+            &qualified,
+            dropped_by,
+            |removal| match removal {
+                Some(noun) => format!(
                     "the {noun} did not happen (undone by hand, or the table recreated): drop \
                      {qualified} (the fix below) once nothing needs it, or ignore it in `lint.ignore`"
-                ))
-            }
-            None => Finding::new(
-                Rule::UntrackedTable,
-                FindingSource::Database,
-                format!("table {qualified} is in the database, but no migration creates it"),
-            )
-            .help(format!(
-                "{qualified} was created by hand: write a migration that creates it, so every \
-                 environment has it; or drop it (the fix below) if nothing needs it; or ignore \
-                 it with `lint.ignore: [{{ rule: untracked-table, table: {qualified} }}]`"
-            )),
-        };
+                ),
+                None => format!(
+                    "{qualified} was created by hand: write a migration that creates it, so every \
+                     environment has it; or drop it (the fix below) if nothing needs it; or ignore \
+                     it with `lint.ignore: [{{ rule: untracked-table, table: {qualified} }}]`"
+                ),
+            },
+        );
         // A table a revision drops is not adopted: the migrations mean it gone.
         let adoption = if dropped_by.is_none() {
             adopt_table_snippet(table)
