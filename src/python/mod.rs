@@ -31,6 +31,8 @@ mod columns;
 mod eval;
 mod execute;
 mod flow;
+#[cfg(test)]
+mod lowering_fixtures;
 mod ops;
 #[cfg(test)]
 mod tests;
